@@ -1,0 +1,3 @@
+from yocr.cli import main
+
+main()

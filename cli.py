@@ -1,0 +1,231 @@
+"""The ``yocr`` command line. Each command parses its options into the typed configs and calls library code."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from yocr.errors import YocrError
+
+app = typer.Typer(help="yocr: offline OCR with a YOLO line detector and a CRNN recognizer.", no_args_is_help=True)
+data_app = typer.Typer(help="Prepare data: synthetic lines and pages, crops and converters.", no_args_is_help=True)
+recognizer_app = typer.Typer(help="Train and evaluate the CRNN line recognizer.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(recognizer_app, name="recognizer")
+
+err = Console(stderr=True)
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(2)
+
+
+@app.callback()
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more detail.")) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+# --- data -------------------------------------------------------------------------------------------------------
+
+
+def _corpus_from(sroie: Optional[Path], funsd: Optional[Path], text_files: List[Path]) -> list[str]:
+    from yocr.data.annotations import funsd_pages, sroie_pages
+
+    corpus: list[str] = []
+    if sroie:
+        corpus += [r.text for p in sroie_pages(sroie, last=525) for r in p.regions]
+    if funsd:
+        corpus += [r.text for p in funsd_pages(funsd, skip_last=30) for r in p.regions]
+    for f in text_files:
+        corpus += [ln for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    return corpus
+
+
+@data_app.command("synth-lines")
+def synth_lines_cmd(
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: images/ and labels.txt are written there."),
+    count: int = typer.Option(1000, help="Number of line images."),
+    seed: int = typer.Option(0, help="Random seed; the same seed gives the same images."),
+    min_size: int = typer.Option(14, help="Smallest font size in pixels."),
+    max_size: int = typer.Option(44, help="Largest font size in pixels."),
+    workers: int = typer.Option(2, help="Rendering processes."),
+    sroie: Optional[Path] = typer.Option(None, help="SROIE folder: transcriptions of receipts 000-525 join the text."),
+    funsd: Optional[Path] = typer.Option(None, help="FUNSD folder: transcriptions of the training forms join the text."),
+    text: List[Path] = typer.Option([], help="Text files whose lines join the text (repeatable)."),
+) -> None:
+    """Render labelled single-line images in the TRSynth100K layout (images/ + labels.txt)."""
+    from rich.progress import Progress
+
+    from yocr.data.synth_lines import SynthLinesConfig, synth_lines
+
+    try:
+        cfg = SynthLinesConfig(count=count, seed=seed, min_size=min_size, max_size=max_size, workers=workers)
+        corpus = _corpus_from(sroie, funsd, text)
+        with Progress(console=err) as bar:
+            task = bar.add_task("rendering", total=count)
+            n = synth_lines(out, cfg, corpus, progress=lambda: bar.advance(task))
+    except (YocrError, ValueError, OSError) as exc:
+        _fail(exc)
+    err.print(f"{n} lines written to {out}")
+
+
+@data_app.command("crops")
+def crops_cmd(
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: images/, labels.txt and groups.csv."),
+    sroie: Optional[Path] = typer.Option(None, help="SROIE-style folder (img/ + box/)."),
+    funsd: Optional[Path] = typer.Option(None, help="FUNSD folder (images/ + annotations/)."),
+    first: Optional[int] = typer.Option(None, help="SROIE: first receipt number to use."),
+    last: Optional[int] = typer.Option(None, help="SROIE: last receipt number to use."),
+    funsd_split: str = typer.Option("train", help="FUNSD: 'train' (all but the last 30), 'val' (last 30) or 'all'."),
+    margin: float = typer.Option(0.15, help="Margin around each box, as a fraction of its height."),
+) -> None:
+    """Cut labelled line crops out of annotated pages (SROIE box files, FUNSD JSON)."""
+    from yocr.data.annotations import funsd_pages, sroie_pages
+    from yocr.data.crops import write_crops
+
+    if not sroie and not funsd:
+        _fail(YocrError("give --sroie or --funsd"))
+    if funsd_split not in ("train", "val", "all"):
+        _fail(YocrError(f"--funsd-split must be train, val or all, not {funsd_split!r}"))
+    try:
+        pages = sroie_pages(sroie, first, last) if sroie else []
+        if funsd:
+            pages += funsd_pages(
+                funsd, skip_last=30 if funsd_split == "train" else 0, only_last=30 if funsd_split == "val" else 0
+            )
+        n, problems = write_crops(pages, out, margin)
+    except (YocrError, OSError) as exc:
+        _fail(exc)
+    for p in problems:
+        err.print(f"[yellow]skipped[/yellow] {p}")
+    err.print(f"{n} crops from {len(pages)} pages written to {out}")
+    if sroie:
+        err.print("note: SROIE transcriptions are upper case; train with --case-blind on this labels file")
+
+
+@data_app.command("prepare")
+def prepare_cmd(
+    labels: Path = typer.Argument(..., help="Labels file (TRSynth 'name label' lines, or CSV with path,label)."),
+    out: Path = typer.Option(..., "--out", "-o", help="CSV to write; charset.json is written beside it."),
+) -> None:
+    """Check a labelled folder and write a path,label CSV and the character<->index maps (JSON)."""
+    from yocr.data.labels import prepare_folder
+
+    try:
+        n, problems = prepare_folder(labels, out)
+    except (YocrError, OSError) as exc:
+        _fail(exc)
+    for p in problems:
+        err.print(f"[yellow]skipped[/yellow] {p}")
+    err.print(f"{n} samples written to {out}, {len(problems)} skipped")
+
+
+# --- recognizer ---------------------------------------------------------------------------------------------------
+
+
+@recognizer_app.command("train")
+def recognizer_train_cmd(
+    train: List[Path] = typer.Option(..., help="Training labels files (repeatable)."),
+    val: List[Path] = typer.Option([], help="Validation labels files; without them a share of --train is held out."),
+    out: Path = typer.Option(Path("runs/recognizer"), help="Run folder: checkpoints, metrics.csv, config.json."),
+    val_fraction: float = typer.Option(0.1, help="Held-out share of the training pages when no --val is given."),
+    epochs: int = typer.Option(20),
+    batch_size: int = typer.Option(64),
+    lr: float = typer.Option(2e-3, help="Peak learning rate of the one-cycle schedule."),
+    weight_decay: float = typer.Option(1e-4),
+    workers: int = typer.Option(2, help="Data-loading processes."),
+    seed: int = typer.Option(0),
+    augment: bool = typer.Option(True, help="albumentations augmentation of training lines."),
+    charset: str = typer.Option("ascii", help="'ascii' (printable ASCII), 'labels' (from the labels) or a file."),
+    case_blind: List[Path] = typer.Option([], help="Labels files whose letter case is unreliable (SROIE)."),
+    resume: bool = typer.Option(False, help="Continue from the run folder's last.pt."),
+    init_weights: Optional[Path] = typer.Option(None, help="Start from these weights (fine-tuning)."),
+    device: str = typer.Option("auto", help="'auto', 'cpu' or 'cuda'."),
+    height: int = typer.Option(32, help="Input height: 32, 48 or 64."),
+    channels: str = typer.Option("32,48,80,96,128", help="Widths of the five convolution stages."),
+    hidden: int = typer.Option(128, help="LSTM hidden size per direction."),
+    lstm_layers: int = typer.Option(1),
+    max_steps_per_epoch: int = typer.Option(0, help="Cap the steps of an epoch (0: whole epoch)."),
+    time_limit_min: float = typer.Option(0.0, help="Stop after the epoch that passes this many minutes (0: none)."),
+) -> None:
+    """Train the CRNN on labelled line images; writes best.pt, last.pt, metrics.csv and config.json."""
+    from yocr.recognizer.config import ModelConfig, TrainConfig
+    from yocr.recognizer.train import train as run_train
+
+    try:
+        model = ModelConfig(height=height, channels=tuple(int(c) for c in channels.split(",")), hidden=hidden,
+                            lstm_layers=lstm_layers)
+        cfg = TrainConfig(
+            train=[str(p) for p in train], val=[str(p) for p in val], out=str(out), val_fraction=val_fraction,
+            epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, workers=workers, seed=seed,
+            augment=augment, charset=charset, case_blind=[str(p) for p in case_blind], resume=resume,
+            init_weights=str(init_weights or ""), device=device, model=model,
+            max_steps_per_epoch=max_steps_per_epoch, time_limit_min=time_limit_min,
+        )
+        best = run_train(cfg)
+    except (YocrError, ValueError, OSError) as exc:
+        _fail(exc)
+    err.print(f"best weights: {best}")
+
+
+# --- read ---------------------------------------------------------------------------------------------------------
+
+
+def _expand_line_inputs(inputs: List[Path]) -> list[Path]:
+    from yocr.data.labels import list_images, read_labels
+
+    paths: list[Path] = []
+    for p in inputs:
+        if p.is_dir():
+            paths += list_images(p)
+        elif p.suffix.lower() in (".txt", ".csv"):
+            paths += [s.path for s in read_labels(p, check_images=False)[0]]
+        else:
+            paths.append(p)
+    return paths
+
+
+@app.command("read")
+def read_cmd(
+    images: List[Path] = typer.Argument(..., help="Line images, folders of them, or labels files."),
+    weights: Optional[Path] = typer.Option(None, help="Recognizer weights (default: the shipped model)."),
+    allow: Optional[str] = typer.Option(None, help="Only output these characters (e.g. plates, captchas)."),
+    batch_size: int = typer.Option(64),
+    device: str = typer.Option("auto"),
+) -> None:
+    """Read single-line images: prints 'path<TAB>text<TAB>confidence' per image."""
+    import cv2
+
+    from yocr.recognizer.predictor import Recognizer
+
+    try:
+        recognizer = Recognizer(weights, device=device, batch_size=batch_size, allow=allow)
+    except YocrError as exc:
+        _fail(exc)
+    paths = _expand_line_inputs(images)
+    failed = 0
+    for start in range(0, len(paths), 256):
+        chunk, arrays = [], []
+        for p in paths[start : start + 256]:
+            image = cv2.imread(str(p), cv2.IMREAD_COLOR) if p.is_file() else None
+            if image is None:
+                err.print(f"[red]error:[/red] {p}: {'not found' if not p.exists() else 'not a readable image'}")
+                failed += 1
+                continue
+            chunk.append(p)
+            arrays.append(image)
+        for p, r in zip(chunk, recognizer.read(arrays)):
+            sys.stdout.write(f"{p}\t{r.text}\t{r.confidence:.4f}\n")
+    sys.stdout.flush()
+    if failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

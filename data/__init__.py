@@ -1,0 +1,1 @@
+"""Data preparation: synthetic lines and pages, converters from annotated datasets, labels files."""

@@ -1,0 +1,1 @@
+"""The CRNN recognizer: reads one line of text from an image."""

@@ -1,0 +1,81 @@
+"""Typed configuration for the CRNN and its training; the CLI options mirror these fields one to one."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Shape of the network. ``channels`` are the widths of the five convolution stages."""
+
+    height: int = 32
+    channels: tuple[int, ...] = (32, 48, 80, 96, 128)
+    hidden: int = 128
+    lstm_layers: int = 1
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.height not in (32, 48, 64):
+            raise ValueError(f"height must be 32, 48 or 64, got {self.height}")
+        if len(self.channels) != 5 or any(c < 4 for c in self.channels):
+            raise ValueError(f"channels must be five widths of at least 4, got {self.channels}")
+        if self.hidden < 8 or self.lstm_layers < 1:
+            raise ValueError("hidden must be >= 8 and lstm_layers >= 1")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["channels"] = list(self.channels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in d.items() if k in known}
+        if "channels" in kwargs:
+            kwargs["channels"] = tuple(kwargs["channels"])
+        return cls(**kwargs)
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs; written to ``config.json`` in the run folder."""
+
+    train: list[str] = field(default_factory=list)  # labels files (TRSynth-style ``name label`` or CSV)
+    val: list[str] = field(default_factory=list)  # labels files; empty: hold out ``val_fraction`` of train
+    out: str = "runs/recognizer"
+    val_fraction: float = 0.1
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    workers: int = 2
+    seed: int = 0
+    augment: bool = True
+    charset: str = "ascii"  # "ascii" (printable ASCII), "labels" (built from the training labels) or a file path
+    case_blind: list[str] = field(default_factory=list)  # labels files whose case is unreliable (loss ignores case)
+    resume: bool = False
+    init_weights: str = ""  # start from these weights (fine-tuning)
+    device: str = "auto"
+    max_width: int = 1024
+    model: ModelConfig = field(default_factory=ModelConfig)
+    max_steps_per_epoch: int = 0  # 0: whole epoch
+    time_limit_min: float = 0.0  # 0: no limit
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch_size must be >= 1")
+        if self.lr <= 0:
+            raise ValueError("lr must be > 0")
+        if self.max_width < 32:
+            raise ValueError("max_width must be >= 32")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["model"] = self.model.to_dict()
+        return d

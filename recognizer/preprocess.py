@@ -1,0 +1,58 @@
+"""Line image pre-processing shared by training and reading: grey, polarity, contrast, fixed height, padding."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """A uint8 ``H x W`` grey image from grey, BGR or BGRA uint8 input (or 16-bit, scaled down)."""
+    if image.dtype == np.uint16:
+        image = (image / 257).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 3:
+        if image.shape[2] == 4:
+            image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+        elif image.shape[2] == 3:
+            image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        else:
+            image = image[:, :, 0]
+    return image
+
+
+def normalise(grey: np.ndarray, height: int, max_width: int) -> np.ndarray:
+    """Float32 ``height x W`` in [0, 1] with dark ink on light paper, the aspect ratio kept (W <= max_width).
+
+    Light-on-dark lines are inverted (the border pixels tell the paper), and the contrast is stretched between the
+    1st and 99th percentiles so faint print and grey paper look like the training data.
+    """
+    h, w = grey.shape[:2]
+    if h < 2 or w < 2:
+        grey = np.full((2, 2), 255, np.uint8) if grey.size == 0 else cv2.resize(grey, (max(w, 2), max(h, 2)))
+        h, w = grey.shape
+    new_w = int(round(w * height / h))
+    new_w = int(np.clip(new_w, 8, max_width))
+    interp = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
+    img = cv2.resize(grey, (new_w, height), interpolation=interp).astype(np.float32)
+    border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+    lo, hi = np.percentile(img, (1, 99))
+    if np.median(border) < (lo + hi) / 2:
+        img = 255.0 - img
+        lo, hi = 255.0 - hi, 255.0 - lo
+    if hi - lo < 8:
+        hi = lo + 8
+    return np.clip((img - lo) / (hi - lo), 0.0, 1.0)
+
+
+def batch(images: list[np.ndarray], pad_to_multiple: int = 4) -> torch.Tensor:
+    """Stack normalised lines into ``[B, 1, H, W_max]``, padding on the right with paper (1.0)."""
+    height = images[0].shape[0]
+    width = max(im.shape[1] for im in images)
+    width = -(-width // pad_to_multiple) * pad_to_multiple
+    out = np.ones((len(images), 1, height, width), dtype=np.float32)
+    for i, im in enumerate(images):
+        out[i, 0, :, : im.shape[1]] = im
+    return torch.from_numpy(out)

@@ -1,0 +1,219 @@
+"""Training of the CRNN with CTC loss: splits, augmentation, schedule, validation, checkpoints and resume."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from yocr import metrics
+from yocr.data.labels import Sample, atomic_write_text, read_labels
+from yocr.errors import YocrError
+from yocr.recognizer import checkpoint
+from yocr.recognizer.charset import Charset
+from yocr.recognizer.config import TrainConfig
+from yocr.recognizer.dataset import BucketBatchSampler, LineDataset, collate, filter_encodable, image_widths
+from yocr.recognizer.model import CRNN, output_length
+from yocr.recognizer.predictor import decode_batch, pick_device
+
+log = logging.getLogger(__name__)
+
+
+def _init_worker(_: int) -> None:
+    import cv2
+
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+
+
+def load_samples(cfg: TrainConfig) -> tuple[list[Sample], list[Sample], list[str]]:
+    """Training and validation samples; without ``val`` files, a seeded hold-out by source page."""
+    blind = {str(Path(p).resolve()) for p in cfg.case_blind}
+    problems: list[str] = []
+
+    def read(files: list[str]) -> list[Sample]:
+        out = []
+        for f in files:
+            samples, probs = read_labels(f, case_blind=str(Path(f).resolve()) in blind)
+            out += samples
+            problems.extend(probs)
+        return out
+
+    train = read(cfg.train)
+    if not train:
+        raise YocrError("no training samples: give at least one labels file with --train")
+    if cfg.val:
+        return train, read(cfg.val), problems
+    groups = sorted({s.group or str(s.path) for s in train})
+    rng = np.random.default_rng(cfg.seed)
+    held = set(rng.choice(groups, size=max(1, int(round(len(groups) * cfg.val_fraction))), replace=False))
+    return [s for s in train if (s.group or str(s.path)) not in held], [s for s in train if (s.group or str(s.path)) in held], problems
+
+
+def build_charset(cfg: TrainConfig, samples: list[Sample]) -> Charset:
+    if cfg.charset == "ascii":
+        return Charset.default()
+    if cfg.charset == "labels":
+        return Charset.from_labels(s.label for s in samples)
+    path = Path(cfg.charset)
+    if not path.is_file():
+        raise YocrError(f"--charset must be 'ascii', 'labels' or a text file of characters; {path} not found")
+    return Charset(path.read_text(encoding="utf-8").rstrip("\n"))
+
+
+class CaseBlindCTC(nn.Module):
+    """CTC loss; for samples marked case-blind the upper- and lower-case classes of a letter are summed first."""
+
+    def __init__(self, charset: Charset):
+        super().__init__()
+        self.ctc = nn.CTCLoss(blank=charset.blank, reduction="none", zero_infinity=True)
+        first, second, folded = charset.case_fold_groups()
+        self.register_buffer("first", torch.from_numpy(first))
+        self.register_buffer("second", torch.from_numpy(second.clip(min=0)))
+        self.register_buffer("has_second", torch.from_numpy(second >= 0))
+        fold_map = np.zeros(charset.num_classes, dtype=np.int64)
+        for k, (a, b) in enumerate(zip(first, second)):
+            fold_map[a] = k
+            if b >= 0:
+                fold_map[b] = k
+        self.register_buffer("fold_map", torch.from_numpy(fold_map))
+
+    def forward(self, logits, targets, target_lengths, input_lengths, case_blind):
+        logp = logits.log_softmax(-1).transpose(0, 1)  # [T, B, C]
+        loss = self.ctc(logp, targets, input_lengths, target_lengths)
+        if case_blind.any():
+            a = logp[..., self.first]
+            b = torch.where(self.has_second, logp[..., self.second], torch.full_like(a, -1e4))
+            folded = torch.logaddexp(a, b)
+            folded_loss = self.ctc(folded, self.fold_map[targets], input_lengths, target_lengths)
+            loss = torch.where(case_blind.to(loss.device), folded_loss, loss)
+        return (loss / target_lengths.clamp(min=1)).mean()
+
+
+def evaluate(model: CRNN, loader: DataLoader, charset: Charset, device: torch.device, samples: list[Sample]):
+    """CER and exact-line accuracy; case-blind samples are scored case-insensitively."""
+    model.eval()
+    preds, truths = [], []
+    with torch.inference_mode():
+        for x, _, _, _, index in loader:
+            for i, r in zip(index.tolist(), decode_batch(model(x.to(device)), charset)):
+                s = samples[i]
+                preds.append(r.text.casefold() if s.case_blind else r.text)
+                truths.append(s.label.casefold() if s.case_blind else s.label)
+    return metrics.cer(preds, truths), metrics.exact_accuracy(preds, truths), list(zip(preds, truths))
+
+
+def train(cfg: TrainConfig, progress: bool = True) -> Path:
+    """Run training; returns the path of the best checkpoint. Resumable from ``out/last.pt``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    device = pick_device(cfg.device)
+    train_samples, val_samples, problems = load_samples(cfg)
+    charset = build_charset(cfg, train_samples)
+    train_samples, p1 = filter_encodable(train_samples, charset)
+    val_samples, p2 = filter_encodable(val_samples, charset)
+    problems += p1 + p2
+    if problems:
+        atomic_write_text(out / "skipped.txt", "\n".join(problems) + "\n")
+        log.warning("%d samples skipped; reasons in %s", len(problems), out / "skipped.txt")
+    atomic_write_text(out / "config.json", json.dumps(cfg.to_dict(), indent=2))
+    atomic_write_text(out / "charset.txt", charset.to_text() + "\n")
+
+    model = CRNN(charset.num_classes, cfg.model)
+    if cfg.init_weights:
+        init_model, init_charset, _ = checkpoint.load(cfg.init_weights)
+        if init_charset != charset or init_model.config != cfg.model:
+            raise YocrError(f"{cfg.init_weights}: its charset or model config differ from this run's")
+        model.load_state_dict(init_model.state_dict())
+    model.to(device)
+    h, mw = cfg.model.height, cfg.max_width
+    train_ds = LineDataset(train_samples, charset, h, mw, augment=cfg.augment)
+    val_ds = LineDataset(val_samples, charset, h, mw, augment=False)
+    sampler = BucketBatchSampler(image_widths(train_samples, h), cfg.batch_size, shuffle=True, seed=cfg.seed)
+    loader_args = dict(
+        collate_fn=collate, num_workers=cfg.workers, persistent_workers=cfg.workers > 0, worker_init_fn=_init_worker
+    )
+    train_loader = DataLoader(train_ds, batch_sampler=sampler, **loader_args)
+    val_loader = DataLoader(
+        val_ds, batch_sampler=BucketBatchSampler(image_widths(val_samples, h), 128, shuffle=False), **loader_args
+    ) if val_samples else None
+
+    steps_per_epoch = len(sampler) if not cfg.max_steps_per_epoch else min(len(sampler), cfg.max_steps_per_epoch)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.15
+    )
+    criterion = CaseBlindCTC(charset).to(device)
+    start_epoch, best_cer = 0, math.inf
+    last_path, best_path = out / "last.pt", out / "best.pt"
+    if cfg.resume and last_path.is_file():
+        state = checkpoint.load_state(last_path)
+        model.load_state_dict(state["state_dict"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_epoch, best_cer = int(state["epoch"]) + 1, float(state["best_cer"])
+        log.info("resumed from %s at epoch %d", last_path, start_epoch)
+
+    metrics_path = out / "metrics.csv"
+    if not (cfg.resume and metrics_path.is_file()):
+        metrics_path.write_text("epoch,train_loss,val_cer,val_accuracy,lr,seconds\n")
+    t_start = time.time()
+    meta_base = {"train_samples": len(train_samples), "val_samples": len(val_samples), "config": cfg.to_dict()}
+    for epoch in range(start_epoch, cfg.epochs):
+        model.train()
+        sampler.set_epoch(epoch)
+        t0, total, n = time.time(), 0.0, 0
+        with Progress(
+            TextColumn(f"epoch {epoch + 1}/{cfg.epochs}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]:.3f}"), TimeRemainingColumn(), disable=not progress,
+        ) as bar:
+            task = bar.add_task("train", total=steps_per_epoch, loss=0.0)
+            for step, (x, targets, lengths, blind, _) in enumerate(train_loader):
+                if step >= steps_per_epoch:
+                    break
+                x = x.to(device)
+                logits = model(x)
+                input_lengths = torch.full((x.shape[0],), logits.shape[1], dtype=torch.long)
+                loss = criterion(logits, targets.to(device), lengths, input_lengths, blind)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+                optimizer.step()
+                scheduler.step()
+                total += loss.item()
+                n += 1
+                bar.update(task, advance=1, loss=total / n)
+        val_cer, val_acc = (math.nan, math.nan)
+        if val_loader is not None:
+            val_cer, val_acc, _ = evaluate(model, val_loader, charset, device, val_samples)
+        seconds = time.time() - t0
+        with metrics_path.open("a") as f:
+            csv.writer(f).writerow(
+                [epoch + 1, f"{total / max(n, 1):.4f}", f"{val_cer:.4f}", f"{val_acc:.4f}",
+                 f"{scheduler.get_last_lr()[0]:.2e}", f"{seconds:.1f}"]
+            )
+        log.info("epoch %d: loss %.4f val CER %.4f accuracy %.4f (%.0f s)", epoch + 1, total / max(n, 1), val_cer, val_acc, seconds)
+        meta = {**meta_base, "epoch": epoch + 1, "val_cer": val_cer, "val_accuracy": val_acc}
+        improved = val_loader is None or val_cer < best_cer
+        if improved:
+            best_cer = val_cer if val_loader is not None else best_cer
+            checkpoint.save(best_path, model, charset, meta)
+        checkpoint.save(
+            last_path, model, charset, meta, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
+            epoch=epoch, best_cer=best_cer,
+        )
+        if cfg.time_limit_min and (time.time() - t_start) / 60 > cfg.time_limit_min:
+            log.warning("time limit of %.1f min reached after epoch %d", cfg.time_limit_min, epoch + 1)
+            break
+    return best_path
