@@ -12,11 +12,13 @@ from rich.console import Console
 
 from yocr.errors import YocrError
 
-app = typer.Typer(help="yocr: offline OCR with a YOLO line detector and a CRNN recognizer.", no_args_is_help=True)
+app = typer.Typer(help="yocr: offline OCR with a YOLO line detector and a CRNN recognizer.", no_args_is_help=True, pretty_exceptions_show_locals=False)
 data_app = typer.Typer(help="Prepare data: synthetic lines and pages, crops and converters.", no_args_is_help=True)
 recognizer_app = typer.Typer(help="Train and evaluate the CRNN line recognizer.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(recognizer_app, name="recognizer")
+bench_app = typer.Typer(help="Benchmark yocr against Tesseract on labelled data.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 
 err = Console(stderr=True)
 
@@ -126,6 +128,25 @@ def prepare_cmd(
     err.print(f"{n} samples written to {out}, {len(problems)} skipped")
 
 
+@data_app.command("labels-from-names")
+def labels_from_names_cmd(
+    folder: Path = typer.Argument(..., help="Folder of images named by their label (e.g. captchas: 2b827.png)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Labels file to write (TRSynth 'name label' lines)."),
+) -> None:
+    """Write a labels file for a folder whose image file names are the labels."""
+    from yocr.data.labels import labels_from_filenames
+
+    if not folder.is_dir():
+        _fail(YocrError(f"{folder}: not a folder"))
+    try:
+        n, problems = labels_from_filenames(folder, out)
+    except (YocrError, OSError) as exc:
+        _fail(exc)
+    for p in problems:
+        err.print(f"[yellow]skipped[/yellow] {p}")
+    err.print(f"{n} labels written to {out}")
+
+
 # --- recognizer ---------------------------------------------------------------------------------------------------
 
 
@@ -225,6 +246,39 @@ def read_cmd(
     sys.stdout.flush()
     if failed:
         raise typer.Exit(1)
+
+
+@bench_app.command("lines")
+def bench_lines_cmd(
+    labels: List[Path] = typer.Argument(..., help="Labels files of line crops (e.g. from 'yocr data crops')."),
+    out: Path = typer.Option(Path("runs/bench"), help="Report folder: lines.md, lines.csv, lines.json."),
+    engines: str = typer.Option("crnn,tesseract", help="Comma-separated engines: crnn, tesseract."),
+    weights: Optional[Path] = typer.Option(None, help="Recognizer weights (default: the shipped model)."),
+    case_sensitive: bool = typer.Option(False, help="Score letter case (off: SROIE is all upper case)."),
+    limit: int = typer.Option(0, help="Score a seeded random subset of this many lines (0: all)."),
+    tune: int = typer.Option(100, help="Crops used to pick Tesseract's best mode, scale and margin."),
+) -> None:
+    """Recognition on ground-truth line crops: CER, WER, exact lines and lines/s per engine, in one run."""
+    from yocr.bench import bench_lines
+
+    try:
+        results = bench_lines(labels, out, [e.strip() for e in engines.split(",") if e.strip()],
+                              str(weights) if weights else None, case_sensitive, limit, tune)
+    except (YocrError, OSError) as exc:
+        _fail(exc)
+    for r in results:
+        print(f"{r.engine}\tlines={r.lines}\tCER={r.cer:.4f}\tWER={r.wer:.4f}\taccuracy={r.accuracy:.4f}\t"
+              f"lines/s={r.lines_per_second:.1f}\t{r.settings}")
+    err.print(f"report: {out / 'lines.md'}")
+
+
+def _register_rooms() -> None:
+    from yocr.detector.cli import register as register_detector
+
+    register_detector(app, data_app)
+
+
+_register_rooms()
 
 
 def main() -> None:

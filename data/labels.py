@@ -155,3 +155,21 @@ def prepare_folder(labels_file: str | Path, out_csv: str | Path, check_readable:
 
 def list_images(folder: str | Path) -> list[Path]:
     return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+def labels_from_filenames(folder: str | Path, out: str | Path) -> tuple[int, list[str]]:
+    """Write a TRSynth labels file for a folder whose image names are their labels (``2b827.png`` -> ``2b827``).
+
+    A file name may carry a ``_N`` suffix to keep duplicates apart (``2b827_1.png``); it is dropped from the label.
+    """
+    folder, out = Path(folder), Path(out)
+    rows, problems = [], []
+    for image in list_images(folder):
+        label = image.stem.rsplit("_", 1)[0] if image.stem.rsplit("_", 1)[-1].isdigit() and "_" in image.stem else image.stem
+        rel = image.relative_to(out.parent) if image.is_relative_to(out.parent) else image
+        if " " in str(rel):
+            problems.append(f"{image}: file names with spaces cannot go in a labels file, skipped")
+            continue
+        rows.append((str(rel), label))
+    write_labels(out, rows)
+    return len(rows), problems

@@ -1,0 +1,166 @@
+"""Benchmarks: yocr against Tesseract on the same labelled data, in one run, on the same machine.
+
+``yocr bench lines`` scores recognition on ground-truth line crops: CER, WER, exact-line accuracy and lines per
+second for each engine, and writes a Markdown report, a CSV and a JSON of every figure.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from yocr import metrics
+from yocr.data.labels import Sample, atomic_write_text, read_labels
+from yocr.errors import YocrError
+from yocr.recognizer.predictor import Reading
+
+
+@dataclass
+class LineScores:
+    engine: str
+    lines: int
+    cer: float
+    wer: float
+    accuracy: float
+    lines_per_second: float
+    load_seconds: float
+    settings: str = ""
+
+
+LineEngine = Callable[[list[np.ndarray]], list[Reading]]
+
+
+def crnn_engine(weights: str | None = None, batch_size: int = 64) -> tuple[LineEngine, float, str]:
+    from yocr.recognizer.predictor import Recognizer
+
+    t = time.perf_counter()
+    rec = Recognizer(weights, device="cpu", batch_size=batch_size)
+    rec.read([np.full((32, 64), 255, np.uint8)])  # warm-up
+    return rec.read, time.perf_counter() - t, f"weights={weights or 'shipped'}, batch={batch_size}"
+
+
+def tune_tesseract(images: list[np.ndarray], truths: list[str], case_sensitive: bool):
+    """The page-segmentation mode, scale and margin that give Tesseract its lowest CER on ``images``."""
+    from yocr.pipeline.tesseract import TesseractConfig, read_lines
+
+    best = None
+    for psm in (7, 6):
+        for height in (48, 64):
+            for pad in (0.0, 0.3):
+                cfg = TesseractConfig(psm=psm, height=height, pad=pad)
+                texts = [r.text for r in read_lines(images, cfg)]
+                score = metrics.cer(texts, truths, case_sensitive)
+                if best is None or score < best[0]:
+                    best = (score, cfg)
+    return best[1]
+
+
+def tesseract_engine(cfg) -> tuple[LineEngine, float, str]:
+    from yocr.pipeline.tesseract import read_lines, require
+
+    require()
+    return (lambda images: read_lines(images, cfg)), 0.0, f"psm={cfg.psm}, height={cfg.height}, pad={cfg.pad}"
+
+
+def load_crops(samples: list[Sample]) -> tuple[list[np.ndarray], list[Sample], list[str]]:
+    images, kept, problems = [], [], []
+    for s in samples:
+        image = cv2.imread(str(s.path), cv2.IMREAD_COLOR)
+        if image is None:
+            problems.append(f"{s.path}: not a readable image, skipped")
+            continue
+        images.append(image)
+        kept.append(s)
+    return images, kept, problems
+
+
+def bench_lines(
+    labels: list[Path],
+    out: Path,
+    engines: list[str],
+    weights: str | None = None,
+    case_sensitive: bool = False,
+    limit: int = 0,
+    tune: int = 100,
+    seed: int = 0,
+) -> list[LineScores]:
+    samples: list[Sample] = []
+    for f in labels:
+        samples += read_labels(f)[0]
+    if limit and limit < len(samples):
+        rng = np.random.default_rng(seed)
+        samples = [samples[i] for i in sorted(rng.choice(len(samples), limit, replace=False))]
+    images, samples, problems = load_crops(samples)
+    if not samples:
+        raise YocrError("no readable labelled line images to benchmark")
+    truths = [s.label for s in samples]
+    results: list[LineScores] = []
+    readings: dict[str, list[str]] = {}
+    for name in engines:
+        if name == "crnn":
+            engine, load_s, settings = crnn_engine(weights)
+        elif name == "tesseract":
+            rng = np.random.default_rng(seed + 1)
+            pick = rng.choice(len(images), min(tune, len(images)), replace=False)
+            cfg = tune_tesseract([images[i] for i in pick], [truths[i] for i in pick], case_sensitive)
+            engine, load_s, settings = tesseract_engine(cfg)
+            settings += f" (tuned on {len(pick)} of the crops)"
+        else:
+            raise YocrError(f"unknown engine {name!r}: choose from crnn, tesseract")
+        t = time.perf_counter()
+        texts = [r.text for r in engine(images)]
+        seconds = time.perf_counter() - t
+        readings[name] = texts
+        results.append(
+            LineScores(
+                engine=name,
+                lines=len(texts),
+                cer=metrics.cer(texts, truths, case_sensitive),
+                wer=metrics.wer(texts, truths, case_sensitive),
+                accuracy=metrics.exact_accuracy(texts, truths, case_sensitive),
+                lines_per_second=len(texts) / seconds if seconds > 0 else float("inf"),
+                load_seconds=load_s,
+                settings=settings,
+            )
+        )
+    write_line_report(out, results, samples, readings, labels, case_sensitive, problems)
+    return results
+
+
+def write_line_report(out, results, samples, readings, labels, case_sensitive, problems) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    machine = f"{platform.machine()}, {__import__('os').cpu_count()} CPU cores, {platform.python_version()}"
+    rows = [asdict(r) for r in results]
+    atomic_write_text(out / "lines.json", json.dumps({"machine": machine, "data": [str(p) for p in labels],
+                                                      "case_sensitive": case_sensitive, "results": rows}, indent=2))
+    header = "engine,lines,cer,wer,accuracy,lines_per_second,load_seconds,settings\n"
+    atomic_write_text(out / "lines.csv", header + "".join(
+        f'{r.engine},{r.lines},{r.cer:.4f},{r.wer:.4f},{r.accuracy:.4f},{r.lines_per_second:.1f},{r.load_seconds:.2f},"{r.settings}"\n'
+        for r in results))
+    md = [f"# Line recognition benchmark\n", f"Data: {', '.join(str(p) for p in labels)} ({len(samples)} lines); "
+          f"case {'sensitive' if case_sensitive else 'folded'}; machine: {machine}.\n",
+          "| engine | lines | CER | WER | exact lines | lines/s | settings |", "|---|---|---|---|---|---|---|"]
+    md += [f"| {r.engine} | {r.lines} | {r.cer:.2%} | {r.wer:.2%} | {r.accuracy:.2%} | {r.lines_per_second:.1f} | "
+           f"{r.settings} |" for r in results]
+    if problems:
+        md += ["", f"{len(problems)} crops skipped: " + "; ".join(problems[:10])]
+    # The worst-read lines of the first engine, with every engine's reading.
+    first = results[0].engine
+    errs = sorted(range(len(samples)), key=lambda i: -metrics.cer([readings[first][i]], [samples[i].label], case_sensitive))
+    md += ["", f"## Worst lines for {first}", "", "| crop | truth | " + " | ".join(readings) + " |",
+           "|---|---|" + "---|" * len(readings)]
+    for i in errs[:25]:
+        cells = " | ".join(_md_cell(readings[e][i]) for e in readings)
+        md.append(f"| {samples[i].path.name} | {_md_cell(samples[i].label)} | {cells} |")
+    atomic_write_text(out / "lines.md", "\n".join(md) + "\n")
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")

@@ -1,0 +1,175 @@
+"""Line boxes and their post-processing, in plain numpy: duplicates merged, tiles stitched, reading order.
+
+YOLO's NMS keeps boxes that overlap little in IoU terms but are the same printed line: a whole line and a piece of
+it, or two halves of a line cut by a tile border. :func:`merge_line_boxes` joins boxes of the same row (vertical
+overlap above ``row_overlap`` x the smaller height) that overlap horizontally by more than ``min_overlap`` x the
+narrower width; boxes flagged as cut by a tile border join any same-row box they touch or overlap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LineBox:
+    """One detected text line: pixel box ``(x0, y0, x1, y1)`` and the detector's score in [0, 1]."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    score: float
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return (self.x0, self.y0, self.x1, self.y1)
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        return {k: round(float(v), 2 if k != "score" else 4) for k, v in d.items()}
+
+
+def to_arrays(lines: Sequence[LineBox]) -> tuple[np.ndarray, np.ndarray]:
+    boxes = np.array([ln.box for ln in lines], dtype=np.float64).reshape(-1, 4)
+    scores = np.array([ln.score for ln in lines], dtype=np.float64)
+    return boxes, scores
+
+
+def from_arrays(boxes: np.ndarray, scores: np.ndarray) -> list[LineBox]:
+    return [LineBox(*(float(v) for v in b), float(s)) for b, s in zip(boxes, scores)]
+
+
+def _pair_overlaps(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    x0, y0, x1, y1 = boxes.T
+    h = y1 - y0
+    w = x1 - x0
+    v = np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :])
+    hz = np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :])
+    return v, hz, np.minimum(h[:, None], h[None, :]), np.minimum(w[:, None], w[None, :])
+
+
+def merge_line_boxes(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    row_overlap: float = 0.5,
+    min_overlap: float = 0.5,
+    cut: np.ndarray | None = None,
+    max_rounds: int = 5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merge boxes that are the same line; returns ``(boxes [M, 4], scores [M])`` with ``M <= N``.
+
+    Two boxes are the same line when they share a row (vertical overlap > ``row_overlap`` x the smaller height)
+    and overlap horizontally by more than ``min_overlap`` x the narrower width; when either is flagged in ``cut``
+    (a box touching an inner tile border) any horizontal contact is enough. Groups are joined transitively into
+    their union box with the highest score, and the process repeats until nothing changes.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    cut = np.zeros(len(boxes), bool) if cut is None else np.asarray(cut, bool).reshape(-1)
+    for _ in range(max_rounds):
+        n = len(boxes)
+        if n < 2:
+            break
+        v, hz, min_h, min_w = _pair_overlaps(boxes)
+        either_cut = cut[:, None] | cut[None, :]
+        needed = np.where(either_cut, -1.0, min_overlap * min_w)
+        same = (v > row_overlap * min_h) & (hz > needed)
+        np.fill_diagonal(same, False)
+        if not same.any():
+            break
+        labels = _components(same)
+        groups = np.unique(labels)
+        new_boxes = np.empty((len(groups), 4))
+        new_scores = np.empty(len(groups))
+        new_cut = np.empty(len(groups), bool)
+        for k, g in enumerate(groups):
+            members = labels == g
+            b = boxes[members]
+            new_boxes[k] = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+            new_scores[k] = scores[members].max()
+            new_cut[k] = cut[members].any()
+        boxes, scores, cut = new_boxes, new_scores, new_cut
+    return boxes, scores
+
+
+def _components(adjacency: np.ndarray) -> np.ndarray:
+    """Connected-component label of each node of a symmetric boolean adjacency matrix (union-find)."""
+    n = len(adjacency)
+    parent = np.arange(n)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(*np.nonzero(np.triu(adjacency | adjacency.T, 1))):
+        ri, rj = find(int(i)), find(int(j))
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    return np.array([find(i) for i in range(n)])
+
+
+def tiles(width: int, height: int, size: int, overlap: float = 0.2) -> list[tuple[int, int, int, int]]:
+    """Overlapping tiles ``(x0, y0, x1, y1)`` of at most ``size`` pixels covering a ``width`` x ``height`` page."""
+    if size <= 0:
+        raise ValueError("tile size must be > 0")
+    if not 0.0 <= overlap < 0.9:
+        raise ValueError("tile overlap must be in [0, 0.9)")
+
+    def starts(length: int) -> list[int]:
+        if length <= size:
+            return [0]
+        step = max(1, int(size * (1 - overlap)))
+        n = int(np.ceil((length - size) / step)) + 1
+        return [int(round(i * (length - size) / (n - 1))) for i in range(n)]
+
+    return [(x, y, min(x + size, width), min(y + size, height)) for y in starts(height) for x in starts(width)]
+
+
+def touches_inner_border(
+    boxes: np.ndarray, tile: tuple[int, int, int, int], width: int, height: int, margin: float = 2.0
+) -> np.ndarray:
+    """Which boxes (page coordinates) touch a border of ``tile`` that is inside the page (so they may be cut)."""
+    x0, y0, x1, y1 = tile
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    return (
+        ((b[:, 0] <= x0 + margin) & (x0 > 0))
+        | ((b[:, 1] <= y0 + margin) & (y0 > 0))
+        | ((b[:, 2] >= x1 - margin) & (x1 < width))
+        | ((b[:, 3] >= y1 - margin) & (y1 < height))
+    )
+
+
+def clip_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4).copy()
+    b[:, [0, 2]] = b[:, [0, 2]].clip(0, width)
+    b[:, [1, 3]] = b[:, [1, 3]].clip(0, height)
+    return b
+
+
+def reading_order(lines: Sequence[LineBox]) -> list[LineBox]:
+    """Lines top to bottom, and left to right within a row (same-row test as :func:`merge_line_boxes`)."""
+    rows: list[list[LineBox]] = []
+    for ln in sorted(lines, key=lambda ln: (ln.y0 + ln.y1) / 2):
+        for row in rows:
+            ref = row[0]
+            overlap = min(ref.y1, ln.y1) - max(ref.y0, ln.y0)
+            if overlap > 0.5 * min(ref.height, ln.height):
+                row.append(ln)
+                break
+        else:
+            rows.append([ln])
+    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.x0)]

@@ -1,0 +1,140 @@
+"""The line detector as a predictor: input normalisation -> YOLO -> line-box post-processing.
+
+``Detector(weights).detect(image_bgr)`` returns one :class:`LineBox` per printed line, in reading order. Inference
+is rectangular: the page is scaled so that its long side is ``imgsz`` (never upscaled past the next multiple of 32)
+and padded only to a multiple of the stride. For very large scans, ``tile`` splits the page into overlapping tiles
+of that many page pixels; lines cut by a tile border are stitched back together.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from yocr.detector import ultra
+from yocr.detector.boxes import (
+    LineBox,
+    clip_boxes,
+    from_arrays,
+    merge_line_boxes,
+    reading_order,
+    tiles,
+    touches_inner_border,
+)
+from yocr.detector.model import load_checkpoint
+from yocr.errors import ImageLoadError
+
+__all__ = ["Detector", "LineBox", "lineboxes_from_result", "as_bgr"]
+
+
+def lineboxes_from_result(result: Any, offset: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
+    """The one conversion from an ultralytics ``Results``: ``(boxes [N, 4] xyxy in page pixels, scores [N])``."""
+    if result.boxes is None or len(result.boxes) == 0:
+        return np.zeros((0, 4)), np.zeros(0)
+    xyxy = result.boxes.xyxy.detach().cpu().numpy().astype(np.float64).reshape(-1, 4)
+    conf = result.boxes.conf.detach().cpu().numpy().astype(np.float64).reshape(-1)
+    xyxy[:, [0, 2]] += offset[0]
+    xyxy[:, [1, 3]] += offset[1]
+    return xyxy, conf
+
+
+def as_bgr(image: np.ndarray, source: object = "<array>") -> np.ndarray:
+    """A 3-channel uint8 BGR array from a grey, BGR or BGRA array; :class:`ImageLoadError` otherwise."""
+    if not isinstance(image, np.ndarray) or image.size == 0:
+        raise ImageLoadError(source, "not an image array")
+    if image.dtype != np.uint8:
+        if np.issubdtype(image.dtype, np.floating) and image.max(initial=0) <= 1.0:
+            image = image * 255.0
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    elif image.ndim == 3 and image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = image[..., :3]
+    elif image.ndim != 3 or image.shape[2] != 3:
+        raise ImageLoadError(source, f"unsupported image shape {image.shape}")
+    return np.ascontiguousarray(image)
+
+
+def inference_size(width: int, height: int, imgsz: int, stride: int = 32) -> int:
+    """The long-side size to run at: ``imgsz``, but not above the page's own long side (rounded up to the stride)."""
+    own = int(np.ceil(max(width, height) / stride) * stride)
+    return max(stride, min(int(imgsz), own))
+
+
+class Detector:
+    """Finds text lines on page images. Load once, then call :meth:`detect` per page."""
+
+    def __init__(
+        self,
+        weights: str | Path | None = None,
+        imgsz: int | None = None,
+        conf: float = 0.25,
+        iou: float = 0.5,
+        device: str = "cpu",
+        tile: int = 0,
+        tile_overlap: float = 0.2,
+        max_det: int = 1000,
+        merge: bool = True,
+    ):
+        ckpt = load_checkpoint(weights)
+        self.meta = {k: ckpt[k] for k in ("imgsz", "names", "meta", "path")}
+        self._setup(ultra.model_from_checkpoint(ckpt), imgsz or int(ckpt["imgsz"]), conf, iou, device, tile,
+                    tile_overlap, max_det, merge)
+
+    @classmethod
+    def from_yolo(cls, yolo: Any, imgsz: int = 640, **options: Any) -> "Detector":
+        """A detector around an ultralytics ``YOLO`` already in memory (tests, right after training)."""
+        self = cls.__new__(cls)
+        self.meta = {"imgsz": imgsz}
+        defaults = dict(conf=0.25, iou=0.5, device="cpu", tile=0, tile_overlap=0.2, max_det=1000, merge=True)
+        defaults.update(options)
+        self._setup(yolo, imgsz, **defaults)
+        return self
+
+    def _setup(self, yolo, imgsz, conf, iou, device, tile, tile_overlap, max_det, merge) -> None:
+        if not 0.0 <= conf <= 1.0 or not 0.0 <= iou <= 1.0:
+            raise ValueError("conf and iou must be in [0, 1]")
+        if imgsz < 32 or tile < 0:
+            raise ValueError("imgsz must be >= 32 and tile >= 0")
+        self.yolo, self.imgsz, self.conf, self.iou, self.device = yolo, int(imgsz), conf, iou, device
+        self.tile, self.tile_overlap, self.max_det, self.merge = int(tile), tile_overlap, max_det, merge
+
+    # pre-processing, model, post-processing
+    def _predict(self, image: np.ndarray, offset: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, np.ndarray]:
+        size = inference_size(image.shape[1], image.shape[0], self.imgsz)
+        (result,) = ultra.predict(self.yolo, [image], size, self.conf, self.iou, self.device, self.max_det)
+        return lineboxes_from_result(result, offset)
+
+    def raw(self, image_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Boxes, scores and 'cut by a tile border' flags straight from the model (whole page or tiles)."""
+        height, width = image_bgr.shape[:2]
+        if not self.tile or max(width, height) <= self.tile:
+            boxes, scores = self._predict(image_bgr)
+            return boxes, scores, np.zeros(len(boxes), bool)
+        parts = []
+        for t in tiles(width, height, self.tile, self.tile_overlap):
+            x0, y0, x1, y1 = t
+            boxes, scores = self._predict(np.ascontiguousarray(image_bgr[y0:y1, x0:x1]), (x0, y0))
+            parts.append((boxes, scores, touches_inner_border(boxes, t, width, height)))
+        return tuple(np.concatenate(p) for p in zip(*parts))  # type: ignore[return-value]
+
+    def postprocess(self, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray, width: int, height: int) -> list[LineBox]:
+        boxes = clip_boxes(boxes, width, height)
+        keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        boxes, scores, cut = boxes[keep], scores[keep], cut[keep]
+        if self.merge:
+            boxes, scores = merge_line_boxes(boxes, scores, cut=cut)
+        return reading_order(from_arrays(boxes, scores))
+
+    def detect(self, image_bgr: np.ndarray) -> list[LineBox]:
+        """Line boxes (page pixels, with scores) of one BGR (or grey) image, in reading order; [] when none."""
+        image = as_bgr(image_bgr)
+        height, width = image.shape[:2]
+        return self.postprocess(*self.raw(image), width, height)
+
+    def detect_many(self, images: Sequence[np.ndarray]) -> list[list[LineBox]]:
+        return [self.detect(im) for im in images]

@@ -1,0 +1,1 @@
+"""The end-to-end pipeline: load -> detect -> order -> crop -> recognise -> clean -> write."""

@@ -1,0 +1,238 @@
+"""The line detector: box post-processing, checkpoints, the benchmark, and a tiny model trained for one epoch."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import typer
+from typer.testing import CliRunner
+
+from yocr.data.annotations import AnnotatedPage, Region
+from yocr.data.synth_pages import SynthPagesConfig, synth_pages
+from yocr.detector.boxes import LineBox, merge_line_boxes, reading_order, tiles, touches_inner_border
+from yocr.detector.cli import register
+from yocr.detector.evaluate import DetectionScores, evaluate_detector, match_boxes
+from yocr.detector.model import DEFAULT_WEIGHTS, MODEL_YAML, load_checkpoint
+from yocr.detector.predictor import Detector, as_bgr, inference_size, lineboxes_from_result
+from yocr.errors import CheckpointError, ImageLoadError
+
+# --- post-processing --------------------------------------------------------------------------------------------
+
+
+def test_merge_line_boxes_joins_a_line_and_its_piece_but_not_neighbours():
+    boxes = np.array([
+        [10, 10, 300, 30],  # a line
+        [150, 12, 290, 31],  # a piece of it, found again
+        [320, 10, 400, 30],  # the next cell of the row: apart
+        [10, 40, 300, 60],  # the next row
+    ], float)
+    scores = np.array([0.9, 0.6, 0.8, 0.7])
+    merged, s = merge_line_boxes(boxes, scores)
+    assert len(merged) == 3
+    assert [10, 10, 300, 31] in merged.tolist()
+    assert 0.9 in s.tolist()
+
+
+def test_cut_boxes_of_neighbouring_tiles_are_stitched():
+    boxes = np.array([[10, 10, 210, 30], [190, 11, 400, 31]], float)  # a line cut by a tile seam at x=200..210
+    merged, _ = merge_line_boxes(boxes, np.array([0.5, 0.7]), cut=np.array([True, True]))
+    assert merged.tolist() == [[10, 10, 400, 31]]
+    merged, _ = merge_line_boxes(boxes, np.array([0.5, 0.7]))  # not flagged: 20 px of 200 is too little
+    assert len(merged) == 2
+
+
+def test_tiles_cover_the_page_and_flag_boxes_on_inner_borders():
+    cover = np.zeros((700, 1000), bool)
+    grid = tiles(1000, 700, 400, 0.2)
+    for x0, y0, x1, y1 in grid:
+        assert x1 - x0 <= 400 and y1 - y0 <= 400
+        cover[y0:y1, x0:x1] = True
+    assert cover.all()
+    assert tiles(300, 200, 400) == [(0, 0, 300, 200)]
+    flags = touches_inner_border(np.array([[0, 10, 50, 30], [350, 10, 400, 30]]), (0, 0, 400, 400), 1000, 700)
+    assert flags.tolist() == [False, True]
+
+
+def test_reading_order():
+    lines = [LineBox(200, 10, 300, 30, 0.5), LineBox(10, 50, 100, 70, 0.5), LineBox(10, 12, 100, 31, 0.5)]
+    assert [(ln.x0, ln.y0) for ln in reading_order(lines)] == [(10, 12), (200, 10), (10, 50)]
+
+
+def test_inference_size_and_input_normalisation():
+    assert inference_size(2000, 1000, 1280) == 1280
+    assert inference_size(300, 500, 1280) == 512
+    assert as_bgr(np.zeros((5, 6), np.uint8)).shape == (5, 6, 3)
+    assert as_bgr(np.zeros((5, 6, 4), np.uint8)).shape == (5, 6, 3)
+    with pytest.raises(ImageLoadError):
+        as_bgr(np.zeros((5, 6, 2), np.uint8))
+
+
+class _FakeBoxes:
+    def __init__(self, xyxy, conf):
+        self.xyxy, self.conf = torch.tensor(xyxy, dtype=torch.float32), torch.tensor(conf, dtype=torch.float32)
+
+    def __len__(self):
+        return len(self.conf)
+
+
+class _FakeResult:
+    def __init__(self, xyxy, conf):
+        self.boxes = _FakeBoxes(xyxy, conf)
+
+
+def test_lineboxes_from_result_offsets_tiles():
+    boxes, scores = lineboxes_from_result(_FakeResult([[1, 2, 3, 4]], [0.5]), offset=(10, 20))
+    assert boxes.tolist() == [[11, 22, 13, 24]] and scores.tolist() == [0.5]
+    boxes, scores = lineboxes_from_result(_FakeResult(np.zeros((0, 4)), []))
+    assert boxes.shape == (0, 4) and scores.shape == (0,)
+
+
+# --- benchmark --------------------------------------------------------------------------------------------------
+
+
+def test_greedy_matching_is_one_to_one():
+    truth = [(0, 0, 100, 20), (0, 30, 100, 50)]
+    pred = [(0, 0, 100, 20), (2, 0, 100, 20), (0, 31, 100, 50), (500, 500, 600, 520)]
+    pairs = match_boxes(pred, truth)
+    assert sorted((p, t) for p, t, _ in pairs) == [(0, 0), (2, 1)]
+    scores = DetectionScores()
+    scores.add(pred, truth, 1.0)
+    assert scores.precision == 0.5 and scores.recall == 1.0 and abs(scores.f1 - 2 / 3) < 1e-9
+    assert match_boxes([], truth) == [] and match_boxes(pred, []) == []
+
+
+class _OracleDetector:
+    """Returns the row-merged truth of the one page it knows."""
+
+    def __init__(self, lines):
+        self.lines = lines
+
+    def detect(self, image):
+        return [LineBox(*b, 1.0) for b in self.lines]
+
+
+def test_evaluate_detector_scores_against_row_merged_truth(tmp_path):
+    image = tmp_path / "p.png"
+    cv2.imwrite(str(image), np.full((100, 400, 3), 255, np.uint8))
+    page = AnnotatedPage(image, (Region((10, 10, 60, 30), "QTY"), Region((70, 10, 120, 30), "2")))
+    result = evaluate_detector(_OracleDetector([(10, 10, 120, 30)]), [page], "tiny")
+    assert (result.precision, result.recall, result.pages) == (1.0, 1.0, 1)
+    result = evaluate_detector(_OracleDetector([(10, 10, 60, 30), (70, 10, 120, 30)]), [page])
+    assert result.recall == 0.0  # the cells, not the line
+
+
+# --- checkpoints ------------------------------------------------------------------------------------------------
+
+
+def test_missing_and_foreign_checkpoints_raise_checkpoint_error(tmp_path):
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(tmp_path / "nope.pt")
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"model": "something else"}, foreign)
+    with pytest.raises(CheckpointError, match="not a yocr detector checkpoint"):
+        load_checkpoint(foreign)
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="garbage.pt"):
+        Detector(garbage)
+    assert MODEL_YAML.is_file()
+    if not DEFAULT_WEIGHTS.is_file():
+        with pytest.raises(CheckpointError, match="yocr detector train"):
+            Detector()
+
+
+# --- a tiny detector, trained through the CLI for one epoch -----------------------------------------------------
+
+
+def _cli() -> typer.Typer:
+    app, data_app = typer.Typer(), typer.Typer()
+    app.add_typer(data_app, name="data")
+    register(app, data_app)
+    return app
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict:
+    """3 synthetic pages, one epoch at imgsz 64 on the CPU (about 10-20 s)."""
+    root = tmp_path_factory.mktemp("detector")
+    synth_pages(root / "ds", SynthPagesConfig(count=3, seed=1, val_fraction=0.34, min_side=160, max_side=224))
+    result = CliRunner().invoke(_cli(), [
+        "detector", "train", "--data", str(root / "ds" / "data.yaml"), "--epochs", "1", "--imgsz", "64",
+        "--batch", "2", "--workers", "0", "--device", "cpu", "--out", str(root / "runs"), "--name", "tiny",
+        "--no-plots", "--mosaic", "0", "--weights-out", str(root / "yolo-lines.pt"),
+    ])
+    assert result.exit_code == 0, result.output
+    return {"root": root, "weights": root / "yolo-lines.pt", "run": root / "runs" / "tiny"}
+
+
+def test_training_writes_config_and_a_self_describing_checkpoint(trained):
+    config = json.loads((trained["run"] / "config.json").read_text())
+    assert config["epochs"] == 1 and config["ultralytics"]["amp"] is False
+    ckpt = load_checkpoint(trained["weights"])
+    assert ckpt["imgsz"] == 64 and ckpt["names"] == ["text_line"] and "nc: 1" in ckpt["yaml"]
+    assert (trained["run"] / "yolo-lines.pt").is_file()
+
+
+def test_resume_refuses_a_finished_run_only_with_a_clear_error(trained, tmp_path):
+    result = CliRunner().invoke(_cli(), ["detector", "train", "--data", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 2 and "none.yaml" in result.output
+    result = CliRunner().invoke(_cli(), [
+        "detector", "train", "--data", str(trained["root"] / "ds" / "data.yaml"), "--out", str(trained["root"] / "runs"),
+        "--name", "tiny", "--epochs", "1", "--imgsz", "64",
+    ])
+    assert result.exit_code == 2 and "--resume" in result.output
+
+
+def test_detector_returns_line_boxes_inside_the_image(trained):
+    image = np.full((180, 240, 3), 255, np.uint8)
+    cv2.putText(image, "TOTAL 12.00", (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 2)
+    for tile in (0, 96):
+        detector = Detector(trained["weights"], conf=0.0001, tile=tile)
+        lines = detector.detect(image)
+        assert isinstance(lines, list)
+        for ln in lines:
+            assert isinstance(ln, LineBox)
+            assert 0 <= ln.score <= 1
+            assert 0 <= ln.x0 < ln.x1 <= 240 and 0 <= ln.y0 < ln.y1 <= 180
+    assert Detector(trained["weights"], conf=1.0).detect(image) == []  # no text found is a normal, empty result
+
+
+def test_cli_detect_writes_json_and_overlays(trained, tmp_path):
+    page = tmp_path / "page.png"
+    cv2.imwrite(str(page), np.full((120, 160, 3), 240, np.uint8))
+    out = tmp_path / "lines.json"
+    result = CliRunner().invoke(_cli(), [
+        "detect", str(page), "--weights", str(trained["weights"]), "--out", str(out), "--overlay",
+        str(tmp_path / "overlay"), "--conf", "0.0001",
+    ])
+    assert result.exit_code == 0, result.output
+    entries = json.loads(out.read_text())
+    assert entries[0]["image"] == str(page) and entries[0]["width"] == 160
+    assert all(0 <= line["score"] <= 1 for line in entries[0]["lines"])
+    assert (tmp_path / "overlay" / "page.jpg").is_file()
+    result = CliRunner().invoke(_cli(), ["detect", str(tmp_path / "missing.png"), "--weights", str(trained["weights"])])
+    assert result.exit_code == 1 and "missing.png" in result.output
+    result = CliRunner().invoke(_cli(), ["detect", str(page), "--weights", str(tmp_path / "none.pt")])
+    assert result.exit_code == 2 and "none.pt" in result.output
+
+
+def test_cli_detector_eval_on_a_tiny_benchmark(trained, tmp_path):
+    data = tmp_path / "data"
+    sroie = data / "sroie-train"
+    (sroie / "img").mkdir(parents=True)
+    (sroie / "box").mkdir()
+    cv2.imwrite(str(sroie / "img" / "526.jpg"), np.full((100, 200, 3), 255, np.uint8))
+    (sroie / "box" / "526.csv").write_text("10,10,60,10,60,30,10,30,QTY\n")
+    cv2.imwrite(str(sroie / "img" / "001.jpg"), np.full((100, 200, 3), 255, np.uint8))  # a training receipt: unused
+    (sroie / "box" / "001.csv").write_text("10,10,60,10,60,30,10,30,QTY\n")
+    result = CliRunner().invoke(_cli(), [
+        "detector", "eval", str(data), "--weights", str(trained["weights"]), "--json", str(tmp_path / "m.json"),
+    ])
+    assert result.exit_code == 0, result.output
+    (figures,) = json.loads((tmp_path / "m.json").read_text())
+    assert figures["name"] == "sroie" and figures["pages"] == 1 and figures["truths"] == 1
+    assert 0 <= figures["f1"] <= 1 and figures["seconds_per_page"] >= 0

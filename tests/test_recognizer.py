@@ -1,0 +1,201 @@
+"""The CRNN recognizer: charset, CTC decoding, the model's shapes, training, reading and the shipped weights."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from yocr.errors import CheckpointError, LabelError
+from yocr.recognizer import checkpoint
+from yocr.recognizer.charset import PRINTABLE_ASCII, Charset
+from yocr.recognizer.config import ModelConfig, TrainConfig
+from yocr.recognizer.model import CRNN, output_length
+from yocr.recognizer.predictor import Recognizer
+from yocr.recognizer.train import CaseBlindCTC, train
+
+from conftest import render_line
+
+GOLDEN = Path(__file__).parent / "golden" / "lines"
+
+
+# --- charset ------------------------------------------------------------------------------------------------------
+
+
+def test_default_charset_is_printable_ascii_without_duplicates():
+    cs = Charset.default()
+    assert cs.chars == PRINTABLE_ASCII and len(set(cs.chars)) == 95
+    assert cs.num_classes == 96 and cs.blank == 0
+    assert " " in cs and "a" in cs and "A" in cs
+
+
+@pytest.mark.parametrize("text", ["Hello, World!", "null", "NA", "nan", "None", " ~{}|", "RM 12.50"])
+def test_encode_decode_round_trip(text):
+    cs = Charset.default()
+    assert cs.decode_indices(cs.encode(text)) == text
+
+
+def test_encode_names_unknown_characters():
+    with pytest.raises(LabelError, match="'é☐'"):
+        Charset.default().encode("café ☐")
+
+
+def test_duplicate_characters_rejected():
+    with pytest.raises(LabelError, match="duplicate"):
+        Charset("abca")
+
+
+def test_charset_from_labels_is_sorted_and_unique():
+    assert Charset.from_labels(["bca", "ab2"]).chars == "2abc"
+
+
+# --- CTC decoding -------------------------------------------------------------------------------------------------
+
+
+def _probs(cs: Charset, path: list[str], p: float = 0.9) -> np.ndarray:
+    """Per-step probabilities whose best class follows ``path`` ('' is the blank)."""
+    probs = np.full((len(path), cs.num_classes), (1 - p) / (cs.num_classes - 1))
+    for t, c in enumerate(path):
+        probs[t, cs.encode(c)[0] if c else cs.blank] = p
+    return probs
+
+
+def test_greedy_decoding_collapses_repeats_and_drops_blanks():
+    cs = Charset("abl")
+    text, conf = cs.ctc_greedy(_probs(cs, ["", "b", "b", "", "a", "l", "", "l", "l"]))
+    assert text == "ball"
+    assert conf == pytest.approx(0.9)
+
+
+def test_greedy_decoding_of_all_blanks_is_empty_with_bounded_confidence():
+    cs = Charset("ab")
+    text, conf = cs.ctc_greedy(_probs(cs, ["", "", ""], p=0.7))
+    assert text == "" and 0.0 <= conf <= 1.0
+
+
+def test_confidence_is_lower_when_a_character_is_uncertain():
+    cs = Charset("ab")
+    sure = cs.ctc_greedy(_probs(cs, ["a", "", "b"], p=0.95))[1]
+    probs = _probs(cs, ["a", "", "b"], p=0.95)
+    probs[2] = [0.1, 0.35, 0.55]
+    unsure = cs.ctc_greedy(probs)[1]
+    assert 0 <= unsure < sure <= 1
+
+
+def test_restrict_mask_rejects_characters_the_model_cannot_output():
+    cs = Charset("abc")
+    assert cs.restrict_mask("ab").tolist() == [True, True, True, False]
+    with pytest.raises(LabelError, match="'z'"):
+        cs.restrict_mask("az")
+
+
+# --- model --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [8, 13, 64, 101, 333])
+def test_model_output_shape_on_odd_widths(width):
+    cfg = ModelConfig(channels=(4, 8, 8, 8, 8), hidden=8)
+    model = CRNN(11, cfg).eval()
+    with torch.no_grad():
+        out = model(torch.rand(3, 1, 32, width))
+    assert out.shape == (3, output_length(width), 11)
+    assert output_length(width) == math.ceil(width / 4)
+
+
+def test_model_rejects_wrong_input_shape():
+    with pytest.raises(ValueError, match="expected images"):
+        CRNN(5)(torch.rand(1, 3, 32, 64))
+
+
+def test_case_blind_loss_does_not_penalise_letter_case():
+    cs = Charset("aAbB")
+    loss = CaseBlindCTC(cs)
+    target = torch.tensor(cs.encode("AB"))
+    # logits that read "ab" (lower case) confidently
+    logits = torch.full((1, 6, cs.num_classes), -10.0)
+    for t, c in enumerate(["a", "", "b", "", "", ""]):
+        logits[0, t, cs.encode(c)[0] if c else 0] = 10.0
+    lengths, steps = torch.tensor([2]), torch.tensor([6])
+    strict = loss(logits, target, lengths, steps, torch.tensor([False]))
+    blind = loss(logits, target, lengths, steps, torch.tensor([True]))
+    assert blind.item() < 0.01 < strict.item()
+
+
+# --- training -----------------------------------------------------------------------------------------------------
+
+
+def test_tiny_model_overfits_a_few_lines(line_folder, tmp_path):
+    torch.manual_seed(0)
+    cfg = TrainConfig(
+        train=[str(line_folder / "labels.txt")], val=[str(line_folder / "labels.txt")], out=str(tmp_path / "run"),
+        epochs=60, batch_size=6, lr=5e-3, workers=0, augment=False, charset="labels",
+        model=ModelConfig(channels=(16, 24, 32, 32, 48), hidden=48, dropout=0.0),
+    )
+    best = train(cfg, progress=False)
+    run = tmp_path / "run"
+    assert (run / "config.json").is_file() and (run / "last.pt").is_file() and best.is_file()
+    lines = (run / "metrics.csv").read_text().splitlines()
+    assert lines[0].startswith("epoch,train_loss,val_cer") and len(lines) == 61
+    rec = Recognizer(best, device="cpu")
+    import cv2
+
+    labels = [ln.split(" ", 1) for ln in (line_folder / "labels.txt").read_text().splitlines()]
+    images = [cv2.imread(str(line_folder / "images" / n)) for n, _ in labels]
+    readings = rec.read(images)
+    correct = sum(r.text == t for r, (_, t) in zip(readings, labels))
+    assert correct >= 5, [r.text for r in readings]
+    assert all(0.0 <= r.confidence <= 1.0 for r in readings)
+    assert all(c in rec.charset for r in readings for c in r.text)
+
+
+def test_training_resumes_from_last_checkpoint(line_folder, tmp_path):
+    common = dict(train=[str(line_folder / "labels.txt")], out=str(tmp_path / "run"), batch_size=6, workers=0,
+                  augment=False, val_fraction=0.3, model=ModelConfig(channels=(4, 8, 8, 8, 8), hidden=8))
+    train(TrainConfig(epochs=1, **common), progress=False)
+    train(TrainConfig(epochs=2, resume=True, **common), progress=False)
+    rows = (tmp_path / "run" / "metrics.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["1", "2"]
+
+
+def test_bad_weights_file_gives_clear_error(tmp_path):
+    bad = tmp_path / "weights.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="weights.pt"):
+        Recognizer(bad)
+    with pytest.raises(CheckpointError, match="not found"):
+        Recognizer(tmp_path / "missing.pt")
+
+
+# --- shipped weights ----------------------------------------------------------------------------------------------
+
+
+def test_shipped_weights_load_and_are_self_describing():
+    model, charset, meta = checkpoint.load()
+    assert charset == Charset.default()
+    assert model.config == ModelConfig.from_dict(checkpoint.load_state(checkpoint.default_weights())["model_config"])
+    assert "val_cer" in meta
+
+
+def test_golden_line_readings_with_shipped_weights():
+    import cv2
+
+    expected = [ln.split("\t") for ln in (GOLDEN / "expected.tsv").read_text(encoding="utf-8").splitlines()]
+    rec = Recognizer()
+    readings = rec.read([cv2.imread(str(GOLDEN / name)) for name, _ in expected])
+    assert [r.text for r in readings] == [text for _, text in expected]
+
+
+def test_shipped_model_reads_a_rendered_line():
+    rec = Recognizer()
+    (reading,) = rec.read([render_line("Total 42.50", size=28)])
+    assert reading.text == "Total 42.50"
+    assert 0.5 < reading.confidence <= 1.0
+
+
+def test_allow_restricts_the_output_alphabet():
+    rec = Recognizer(allow="0123456789")
+    (reading,) = rec.read([render_line("AB 123", size=28)])
+    assert set(reading.text) <= set("0123456789")
