@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 
 from yocr.errors import YocrError
 
@@ -20,12 +19,7 @@ app.add_typer(recognizer_app, name="recognizer")
 bench_app = typer.Typer(help="Benchmark yocr against Tesseract on labelled data.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 
-err = Console(stderr=True)
-
-
-def _fail(exc: Exception) -> None:
-    err.print(f"[red]error:[/red] {exc}")
-    raise typer.Exit(2)
+from yocr.console import err, fail as _fail
 
 
 @app.callback()
@@ -34,19 +28,6 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more 
 
 
 # --- data -------------------------------------------------------------------------------------------------------
-
-
-def _corpus_from(sroie: Optional[Path], funsd: Optional[Path], text_files: List[Path]) -> list[str]:
-    from yocr.data.annotations import funsd_pages, sroie_pages
-
-    corpus: list[str] = []
-    if sroie:
-        corpus += [r.text for p in sroie_pages(sroie, last=525) for r in p.regions]
-    if funsd:
-        corpus += [r.text for p in funsd_pages(funsd, skip_last=30) for r in p.regions]
-    for f in text_files:
-        corpus += [ln for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    return corpus
 
 
 @data_app.command("synth-lines")
@@ -64,11 +45,12 @@ def synth_lines_cmd(
     """Render labelled single-line images in the TRSynth100K layout (images/ + labels.txt)."""
     from rich.progress import Progress
 
+    from yocr.data.annotations import training_corpus
     from yocr.data.synth_lines import SynthLinesConfig, synth_lines
 
     try:
         cfg = SynthLinesConfig(count=count, seed=seed, min_size=min_size, max_size=max_size, workers=workers)
-        corpus = _corpus_from(sroie, funsd, text)
+        corpus = training_corpus(sroie, funsd, text)
         with Progress(console=err) as bar:
             task = bar.add_task("rendering", total=count)
             n = synth_lines(out, cfg, corpus, progress=lambda: bar.advance(task))
@@ -275,7 +257,10 @@ def bench_lines_cmd(
 def _register_rooms() -> None:
     from yocr.detector.cli import register as register_detector
 
+    from yocr.pipeline.cli import register as register_pipeline
+
     register_detector(app, data_app)
+    register_pipeline(app)
 
 
 _register_rooms()

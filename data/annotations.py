@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from yocr.errors import LabelError
 
@@ -144,3 +145,20 @@ def funsd_pages(root: str | Path, skip_last: int = 0, only_last: int = 0) -> lis
             raise LabelError(f"{ann}: no image {ann.stem}.* in {root / 'images'}")
         pages.append(AnnotatedPage(image, tuple(read_funsd_lines(ann)), case_reliable=True))
     return pages
+
+
+def training_corpus(sroie: Path | None, funsd: Path | None, text_files: Iterable[Path] = ()) -> list[str]:
+    """Text for synthetic data: transcriptions of the training receipts (000-525) and forms (all but the last 30),
+    and the non-blank lines of ``text_files``. Validation pages never contribute."""
+    from yocr.errors import YocrError
+
+    corpus: list[str] = []
+    if sroie:
+        corpus += [r.text for p in sroie_pages(sroie, last=525) for r in p.regions]
+    if funsd:
+        corpus += [r.text for p in funsd_pages(funsd, skip_last=30) for r in p.regions]
+    for f in text_files:
+        if not Path(f).is_file():
+            raise YocrError(f"{f}: text file not found")
+        corpus += [ln for ln in Path(f).read_text(encoding="utf-8").splitlines() if ln.strip()]
+    return corpus

@@ -12,16 +12,10 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 
 from yocr.errors import YocrError
 
-err = Console(stderr=True)
-
-
-def _fail(exc: Exception) -> None:
-    err.print(f"[red]error:[/red] {exc}")
-    raise typer.Exit(2)
+from yocr.console import err, fail as _fail
 
 
 def _report(summary, out: Path) -> None:
@@ -31,23 +25,6 @@ def _report(summary, out: Path) -> None:
         f"train: {summary.images['train']} images, {summary.boxes['train']} lines; "
         f"val: {summary.images['val']} images, {summary.boxes['val']} lines; written to {out} ({summary.yaml})"
     )
-
-
-def _corpus(sroie: Optional[Path], funsd: Optional[Path], text_files: List[Path]) -> list[str]:
-    """Text for synthetic pages: transcriptions of the training receipts and forms, and lines of text files."""
-    from yocr.data.annotations import funsd_pages, sroie_pages
-    from yocr.data.yolo import FUNSD_VAL_COUNT, SROIE_TRAIN
-
-    corpus: list[str] = []
-    if sroie:
-        corpus += [r.text for p in sroie_pages(sroie, *SROIE_TRAIN) for r in p.regions]
-    if funsd:
-        corpus += [r.text for p in funsd_pages(funsd, skip_last=FUNSD_VAL_COUNT) for r in p.regions]
-    for f in text_files:
-        if not f.is_file():
-            raise YocrError(f"{f}: text file not found")
-        corpus += [ln for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    return corpus
 
 
 def _load_bgr(path: Path):
@@ -107,12 +84,13 @@ def register(app: typer.Typer, data_app: typer.Typer) -> typer.Typer:
         """Render synthetic pages (documents, receipts, forms, tables, scenes) with one box per text line."""
         from rich.progress import Progress
 
+        from yocr.data.annotations import training_corpus
         from yocr.data.synth_pages import SynthPagesConfig, synth_pages
 
         try:
             cfg = SynthPagesConfig(count=count, seed=seed, val_fraction=val_fraction, min_side=min_side,
                                    max_side=max_side, photo=photo, workers=workers)
-            corpus = _corpus(sroie, funsd, text)
+            corpus = training_corpus(sroie, funsd, text)
             with Progress(console=err) as bar:
                 task = bar.add_task("rendering", total=count)
                 summary = synth_pages(out, cfg, corpus, progress=lambda: bar.advance(task))

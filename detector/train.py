@@ -96,8 +96,10 @@ class DetectorTrainConfig:
             plots=self.plots,
             val=self.val,
             single_cls=True,
-            pretrained=False,
+            pretrained=bool(self.init_weights),  # True: keep the --init-weights module handed to the trainer
         )
+        if self.init_weights:
+            args["warmup_epochs"] = 0.5  # fine-tuning: a long high-lr warm-up would undo the loaded weights
         if self.time_hours:
             args["time"] = self.time_hours
         args.update(self.extra)

@@ -75,7 +75,22 @@ def _ultralytics():
 
     if SETTINGS.get("sync", False):
         SETTINGS.update({"sync": False})  # no analytics, whatever the machine's settings say
+    _restore_pil_open()
     return ultralytics
+
+
+def _restore_pil_open() -> None:
+    """Undo ultralytics' patch of ``PIL.Image.open``, which tries to pip-install a HEIF plugin whenever Pillow cannot
+    identify a file: yocr must never install anything, and a non-image must fail with a plain error."""
+    from PIL import Image
+
+    try:
+        from ultralytics.utils import patches
+    except ImportError:
+        return
+    original = getattr(patches, "_image_open", None)
+    if original is not None and Image.open is not original:
+        Image.open = original
 
 
 def device_arg(device: str) -> str:

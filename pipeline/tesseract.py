@@ -97,3 +97,43 @@ def read_lines(images: list[np.ndarray], cfg: TesseractConfig = TesseractConfig(
     with ThreadPoolExecutor(max(1, cfg.workers)) as pool:
         results = pool.map(lambda c: _read_chunk(exe, c, cfg), chunks)
         return [r for chunk in results for r in chunk]
+
+
+@dataclass(frozen=True)
+class PageLine:
+    box: tuple[float, float, float, float]
+    text: str
+    confidence: float
+
+
+def parse_page_tsv(text: str) -> list[PageLine]:
+    """Tesseract's page TSV grouped into its lines (block, paragraph, line), in Tesseract's reading order."""
+    lines: dict[tuple[int, int, int], list[tuple[int, str, float, tuple[int, int, int, int]]]] = {}
+    for row in csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE):
+        if row.get("level") != "5" or not (row.get("text") or "").strip():
+            continue
+        key = (int(row["block_num"]), int(row["par_num"]), int(row["line_num"]))
+        x, y, w, h = (int(row[k]) for k in ("left", "top", "width", "height"))
+        lines.setdefault(key, []).append((int(row["word_num"]), row["text"], float(row["conf"]), (x, y, x + w, y + h)))
+    out = []
+    for key in sorted(lines):
+        words = sorted(lines[key])
+        boxes = np.array([w[3] for w in words], float)
+        box = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
+        conf = float(np.clip(np.mean([w[2] for w in words]) / 100, 0.0, 1.0))
+        out.append(PageLine(tuple(float(v) for v in box), " ".join(w[1] for w in words), conf))
+    return out
+
+
+def read_page(image: np.ndarray, psm: int = 3, lang: str = "eng") -> list[PageLine]:
+    """Tesseract on a whole page (automatic page segmentation): its lines with boxes and mean word confidence."""
+    exe = require()
+    with tempfile.TemporaryDirectory(prefix="yocr-tess-") as tmp:
+        name = str(Path(tmp) / "page.png")
+        cv2.imwrite(name, image)
+        cmd = [exe, name, str(Path(tmp) / "out"), "--psm", str(psm), "-l", lang, "tsv"]
+        proc = subprocess.run(cmd, capture_output=True, text=True)  # Tesseract's own threading, as users run it
+        tsv = Path(tmp) / "out.tsv"
+        if proc.returncode != 0 or not tsv.is_file():
+            raise YocrError(f"tesseract failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
+        return parse_page_tsv(tsv.read_text(encoding="utf-8"))

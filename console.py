@@ -1,0 +1,14 @@
+"""What every ``yocr`` command shares: the stderr console and how a command fails."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True)
+
+
+def fail(exc: Exception, code: int = 2) -> None:
+    """Print ``exc`` as an error and exit with ``code`` (2: bad usage or input)."""
+    err.print(f"[red]error:[/red] {exc}", highlight=False)
+    raise typer.Exit(code)

@@ -1,0 +1,104 @@
+"""``yocr run``: the main job. ``register(app)`` adds it to the ``yocr`` app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from yocr.console import err, fail
+from yocr.errors import YocrError
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run_cmd(
+        inputs: List[str] = typer.Argument(..., help="Images, PDFs, folders (searched recursively) or glob patterns."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output folder; the input tree is mirrored there."),
+        engine: str = typer.Option("yocr", help="'yocr' (detector + recognizer) or 'tesseract-page' (baseline)."),
+        recognizer: str = typer.Option("crnn", help="What reads the detected lines: 'crnn' or 'tesseract'."),
+        fallback: str = typer.Option("none", help="'tesseract': re-read lines the CRNN is unsure of."),
+        fallback_below: float = typer.Option(0.6, help="CRNN confidence below which --fallback re-reads a line."),
+        json_out: bool = typer.Option(False, "--json", help="Also write NAME.json: boxes, text, confidences, timings."),
+        overlay: bool = typer.Option(False, help="Also write NAME.overlay.png: the image with boxes and text drawn."),
+        split_pages: bool = typer.Option(False, help="Multi-page inputs: one NAME-pNNNN.txt per page (default: one "
+                                                     "NAME.txt with form feeds between pages)."),
+        overwrite: bool = typer.Option(False, help="Redo inputs whose outputs exist (default: skip them)."),
+        workers: int = typer.Option(1, help="Worker processes, each with its own models."),
+        allow: Optional[str] = typer.Option(None, help="Only output these characters."),
+        rules: Optional[Path] = typer.Option(None, help="File of regex substitutions: 'pattern<TAB>replacement' lines."),
+        detector_weights: Optional[str] = typer.Option(None, help="Detector weights (default: shipped)."),
+        recognizer_weights: Optional[str] = typer.Option(None, help="Recognizer weights (default: shipped)."),
+        imgsz: Optional[int] = typer.Option(None, help="Detector inference size (default: the detector's own)."),
+        conf: float = typer.Option(0.25, help="Detector score threshold."),
+        tile: int = typer.Option(0, help="Detect in tiles of this many pixels on larger pages (0: whole page)."),
+        batch_size: int = typer.Option(64, help="Line crops per recognizer batch."),
+        device: str = typer.Option("cpu", help="'cpu', 'cuda' or 'auto'."),
+    ) -> None:
+        """Read photos and scans: one NAME.txt per image (one line per text line), written under --out.
+
+        Exit code 0 when every input was read, 1 when some failed (listed in OUT/errors.tsv), 130 when interrupted.
+        """
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from yocr.pipeline.reader import ReaderConfig
+        from yocr.pipeline.run import RunOptions, run
+
+        try:
+            config = ReaderConfig(
+                engine=engine, recognizer=recognizer, fallback=fallback, fallback_below=fallback_below,
+                detector_weights=detector_weights, recognizer_weights=recognizer_weights, imgsz=imgsz, conf=conf,
+                tile=tile, batch_size=batch_size, allow=allow, rules=str(rules) if rules else None, device=device,
+            )
+            if workers < 1:
+                raise YocrError("--workers must be at least 1")
+            opts = RunOptions(out, json_out, overlay, split_pages, overwrite, workers)
+            if rules:
+                from yocr.pipeline.clean import read_rules
+
+                read_rules(rules)  # a bad rules file fails before any model loads
+        except YocrError as exc:
+            fail(exc)
+
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} files"),
+            TextColumn("{task.fields[rate]:.2f} pages/s"), TimeElapsedColumn(), console=err, transient=False,
+        ) as bar:
+            task = bar.add_task("reading", total=None, rate=0.0)
+            pages = {"n": 0}
+            clock = {"start": None}
+
+            def started(total: int) -> None:
+                import time
+
+                clock["start"] = time.perf_counter()
+                bar.update(task, total=total)
+
+            def finished(result) -> None:
+                import time
+
+                if result.status == "failed":
+                    bar.console.print(f"[red]failed[/red] {result.path}: {result.reason}", highlight=False)
+                    if clock["start"] is None:
+                        return
+                pages["n"] += result.pages
+                elapsed = time.perf_counter() - clock["start"] if clock["start"] else 0.0
+                bar.update(task, advance=1, rate=pages["n"] / elapsed if elapsed > 0 else 0.0)
+
+            try:
+                summary = run(inputs, opts, config, on_result=finished, on_start=started)
+            except YocrError as exc:
+                fail(exc)
+        err.print(
+            f"{summary.files} files: {summary.done} read, {summary.skipped} skipped (already done), "
+            f"{summary.failed} failed; {summary.pages} pages, {summary.lines} lines in {summary.seconds:.1f} s "
+            f"({summary.pages_per_second:.2f} pages/s)", highlight=False,
+        )
+        if summary.failed:
+            err.print(f"failures are listed in {out / 'errors.tsv'}", highlight=False)
+        if summary.interrupted:
+            err.print("[yellow]interrupted[/yellow]: finished files are kept; run the same command to resume")
+            raise typer.Exit(130)
+        if summary.failed:
+            raise typer.Exit(1)

@@ -1,0 +1,230 @@
+"""The OCR pipeline for one page: load -> detect -> order -> crop -> recognise -> (fallback) -> clean.
+
+:class:`Reader` loads the models once; :meth:`Reader.read` reads one image (a path or an array) into a
+:class:`~yocr.pipeline.results.Page`. Each step is a small function of its own, and the stages (detector, recognizer,
+Tesseract) are injected, so tests can replace any of them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Protocol, Sequence
+
+import numpy as np
+
+from yocr.errors import YocrError
+from yocr.pipeline import order
+from yocr.pipeline.clean import Cleaner
+from yocr.pipeline.crop import line_crops
+from yocr.pipeline.load import load_pages, to_bgr
+from yocr.pipeline.results import Line, Page
+from yocr.recognizer.predictor import Reading
+
+RECOGNIZERS = ("crnn", "tesseract")
+ENGINES = ("yocr", "tesseract-page")
+FALLBACKS = ("none", "tesseract")
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    """Options of a run; the ``yocr run`` options mirror these one to one."""
+
+    engine: str = "yocr"  # "yocr": detector + recognizer; "tesseract-page": Tesseract on the whole page
+    recognizer: str = "crnn"  # what reads the detected lines: "crnn" or "tesseract"
+    fallback: str = "none"  # "tesseract": re-read lines whose CRNN confidence is below fallback_below
+    fallback_below: float = 0.6
+    detector_weights: str | None = None
+    recognizer_weights: str | None = None
+    imgsz: int | None = None  # detector inference size (default: the detector's own)
+    conf: float = 0.25
+    tile: int = 0
+    margin: float = 0.15
+    deskew: bool = True
+    batch_size: int = 64
+    allow: str | None = None
+    rules: str | None = None  # file of regex substitutions
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise YocrError(f"unknown engine {self.engine!r}: choose one of {', '.join(ENGINES)}")
+        if self.recognizer not in RECOGNIZERS:
+            raise YocrError(f"unknown recognizer {self.recognizer!r}: choose one of {', '.join(RECOGNIZERS)}")
+        if self.fallback not in FALLBACKS:
+            raise YocrError(f"unknown fallback {self.fallback!r}: choose one of {', '.join(FALLBACKS)}")
+        if not 0.0 <= self.fallback_below <= 1.0 or not 0.0 <= self.conf <= 1.0:
+            raise YocrError("--fallback-below and --conf must lie in [0, 1]")
+        if self.margin < 0 or self.batch_size < 1:
+            raise YocrError("--margin must be >= 0 and --batch-size >= 1")
+
+
+class DetectorLike(Protocol):
+    def detect(self, image_bgr: np.ndarray) -> list: ...  # boxes with x0, y0, x1, y1, score
+
+
+LineReader = Callable[[list[np.ndarray]], list[Reading]]
+
+
+@dataclass
+class Stages:
+    """What a :class:`Reader` runs; built from a config by :func:`build_stages`, or by hand in tests."""
+
+    detector: DetectorLike | None
+    recognize: LineReader | None
+    fallback: LineReader | None
+    page_engine: Callable[[np.ndarray], list] | None = None  # Tesseract on the whole page
+
+
+def tesseract_lines(allow: str | None = None) -> LineReader:
+    from yocr.pipeline import tesseract
+
+    tesseract.require()
+    return lambda crops: tesseract.read_lines(crops)
+
+
+def build_stages(cfg: ReaderConfig) -> Stages:
+    """Load the models the config needs, once."""
+    if cfg.engine == "tesseract-page":
+        from yocr.pipeline import tesseract
+
+        tesseract.require()
+        return Stages(None, None, None, page_engine=tesseract.read_page)
+    from yocr.detector.predictor import Detector
+
+    detector = Detector(cfg.detector_weights, imgsz=cfg.imgsz, conf=cfg.conf, device=cfg.device, tile=cfg.tile)
+    if cfg.recognizer == "crnn":
+        from yocr.recognizer.predictor import Recognizer
+
+        recognizer = Recognizer(cfg.recognizer_weights, device=cfg.device, batch_size=cfg.batch_size, allow=cfg.allow)
+        recognize: LineReader = recognizer.read
+    else:
+        recognize = tesseract_lines()
+    fallback = tesseract_lines() if cfg.fallback == "tesseract" and cfg.recognizer == "crnn" else None
+    return Stages(detector, recognize, fallback)
+
+
+# --- the steps ----------------------------------------------------------------------------------------------------
+
+
+def detect(stages: Stages, image: np.ndarray) -> list:
+    return list(stages.detector.detect(image)) if stages.detector is not None else []
+
+
+def group_rows(boxes: Sequence) -> list[list]:
+    return order.reading_order(boxes)
+
+
+def recognise(stages: Stages, crops: list[np.ndarray]) -> list[Reading]:
+    readings = stages.recognize(crops) if crops else []
+    if len(readings) != len(crops):
+        raise YocrError(f"the recognizer returned {len(readings)} readings for {len(crops)} crops")
+    return readings
+
+
+def fall_back(stages: Stages, crops: list[np.ndarray], readings: list[Reading], below: float) -> tuple[list[Reading], list[bool]]:
+    """Re-read with the fallback engine the crops read with confidence below ``below``; flags say which changed."""
+    low = [i for i, r in enumerate(readings) if r.confidence < below]
+    used = [False] * len(readings)
+    if stages.fallback is None or not low:
+        return readings, used
+    readings = list(readings)
+    for i, second in zip(low, stages.fallback([crops[i] for i in low])):
+        if second.text.strip():
+            readings[i], used[i] = second, True
+    return readings, used
+
+
+def assemble(rows: list[list], readings: list[Reading], used: list[bool], engine: str) -> list[tuple[Line, str]]:
+    """One output line per row: cells' texts joined left to right; confidence weighted by text length."""
+    out, k = [], 0
+    for row in rows:
+        cells = readings[k : k + len(row)]
+        flags = used[k : k + len(row)]
+        k += len(row)
+        texts = [c.text.strip() for c in cells]
+        weights = np.array([max(1, len(t)) for t in texts], float)
+        conf = float(np.average([c.confidence for c in cells], weights=weights))
+        boxes = tuple((float(b.x0), float(b.y0), float(b.x1), float(b.y1)) for b in row)
+        box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+        det = float(np.mean([getattr(b, "score", 1.0) for b in row]))
+        name = "tesseract" if all(flags) else engine if not any(flags) else f"{engine}+tesseract"
+        raw = " ".join(t for t in texts if t)
+        out.append((Line(box, raw, conf, det, name, boxes), raw))
+    return out
+
+
+def clean(cleaner: Cleaner, lines: list[tuple[Line, str]]) -> tuple[Line, ...]:
+    kept = []
+    for line, raw in lines:
+        text = cleaner(raw)
+        if text is not None:
+            kept.append(Line(line.box, text, line.confidence, line.det_score, line.engine, line.parts))
+    return tuple(kept)
+
+
+class Reader:
+    """Reads pages with the detector and recognizer (or Tesseract), models loaded once.
+
+    >>> reader = Reader()                      # shipped models
+    >>> page = reader.read("receipt.jpg")      # or an H x W (x 3) uint8 array
+    >>> print(page.text)
+    """
+
+    def __init__(self, config: ReaderConfig | None = None, stages: Stages | None = None, **options):
+        self.config = config or ReaderConfig(**options)
+        self.stages = stages or build_stages(self.config)
+        self.cleaner = Cleaner.from_options(self.config.rules, self.config.allow)
+
+    def read(self, image: str | Path | np.ndarray, page: int = 0) -> Page:
+        """One page: an array, an image file, or page ``page`` (0-based) of a PDF or multi-page TIFF."""
+        if isinstance(image, np.ndarray):
+            return self.read_array(image)
+        for p in self.read_pages(image):
+            if p.page == page:
+                return p
+        raise YocrError(f"{image}: has no page {page + 1}")
+
+    def read_pages(self, path: str | Path) -> Iterator[Page]:
+        """Every page of a file, one :class:`Page` each, as they are read."""
+        start = time.perf_counter()
+        for index, count, image in load_pages(path):
+            loaded = time.perf_counter() - start
+            result = self.read_array(image, source=str(path), page=index, pages=count)
+            result.timings["load"] = loaded
+            yield result
+            start = time.perf_counter()
+
+    def read_array(self, image: np.ndarray, source: str = "<array>", page: int = 0, pages: int = 1) -> Page:
+        image = to_bgr(image, source)
+        height, width = image.shape[:2]
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[name] = now - clock
+            clock = now
+
+        if self.stages.page_engine is not None:
+            found = self.stages.page_engine(image)
+            lap("tesseract")
+            raw = [(Line(ln.box, ln.text, ln.confidence, 1.0, "tesseract-page", (ln.box,)), ln.text) for ln in found]
+        else:
+            boxes = detect(self.stages, image)
+            lap("detect")
+            rows = group_rows(boxes)
+            cells = [b for row in rows for b in row]
+            crops = line_crops(image, [(b.x0, b.y0, b.x1, b.y1) for b in cells], self.config.margin, self.config.deskew)
+            lap("crop")
+            readings = recognise(self.stages, crops)
+            lap("recognise")
+            readings, used = fall_back(self.stages, crops, readings, self.config.fallback_below)
+            if any(used) or self.stages.fallback is not None:
+                lap("fallback")
+            raw = assemble(rows, readings, used, self.config.recognizer)
+        lines = clean(self.cleaner, raw)
+        lap("clean")
+        return Page(source, width, height, lines, page, pages, timings)

@@ -1,0 +1,262 @@
+"""``yocr run``: many files in, one text file per image (or per page) out, in a tree mirroring the input.
+
+Works at scale: models load once (once per worker process with ``workers > 1``), finished files are skipped on a
+re-run, every output is written atomically, and a bad file is reported (console and ``errors.tsv``) and skipped
+without stopping the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable, Iterable
+
+import cv2
+import numpy as np
+
+from yocr.data.labels import atomic_write_text
+from yocr.errors import ImageLoadError, YocrError
+from yocr.pipeline.load import InputFile, Missing, expand_inputs
+from yocr.pipeline.reader import Reader, ReaderConfig
+from yocr.pipeline.results import Page
+
+ERRORS_FILE = "errors.tsv"
+PAGE_BREAK = "\f"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    out: Path
+    json: bool = False
+    overlay: bool = False
+    split_pages: bool = False  # multi-page inputs: one .txt per page instead of one with page breaks
+    overwrite: bool = False
+    workers: int = 1
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str  # "done", "skipped" or "failed"
+    pages: int = 0
+    lines: int = 0
+    reason: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class Summary:
+    files: int = 0
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    pages: int = 0
+    lines: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, result: FileResult) -> None:
+        self.files += 1
+        setattr(self, result.status, getattr(self, result.status) + 1)
+        self.pages += result.pages
+        self.lines += result.lines
+        if result.status == "failed":
+            self.failures.append((result.path, result.reason))
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.seconds if self.seconds > 0 else 0.0
+
+
+# --- output paths and writing -------------------------------------------------------------------------------------
+
+
+def page_stem(item: InputFile, page: int, pages: int, split: bool) -> Path:
+    return item.rel.with_name(f"{item.rel.name}-p{page + 1:04d}") if split and pages > 1 else item.rel
+
+
+def primary_output(item: InputFile, opts: RunOptions) -> Path:
+    """The ``.txt`` of an input (with ``--split-pages``, multi-page inputs get a ``.pages`` list instead)."""
+    return opts.out / f"{item.rel}.txt"
+
+
+def is_finished(item: InputFile, opts: RunOptions) -> bool:
+    """Whether an earlier run wrote this input's outputs: its last-written file exists."""
+    txt = primary_output(item, opts)
+    return txt.is_file() or (opts.split_pages and txt.with_suffix(".pages").is_file())
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def draw_overlay(image: np.ndarray, page: Page) -> np.ndarray:
+    out = image.copy()
+    scale = max(0.35, min(1.5, max(page.width, page.height) / 2000))
+    for line in page.lines:
+        for x0, y0, x1, y1 in line.parts or (line.box,):
+            cv2.rectangle(out, (int(x0), int(y0)), (int(x1), int(y1)), (0, 160, 0), max(1, int(2 * scale)))
+        x0, y0 = int(line.box[0]), int(line.box[1])
+        text = line.text.encode("ascii", "replace").decode()
+        cv2.putText(out, text, (x0, max(12, y0 - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * scale, (0, 0, 255),
+                    max(1, int(scale)), cv2.LINE_AA)
+    return out
+
+
+def write_outputs(item: InputFile, pages: list[Page], opts: RunOptions) -> None:
+    """The ``.txt`` (and ``.json``) of one input file; the primary ``.txt`` is written last."""
+    if opts.split_pages and len(pages) > 1:
+        for p in pages:
+            stem = opts.out / page_stem(item, p.page, p.pages, True)
+            atomic_write_text(stem.with_name(stem.name + ".txt"), p.text + ("\n" if p.text else ""))
+            if opts.json:
+                atomic_write_text(stem.with_name(stem.name + ".json"), json.dumps(p.to_dict(), indent=1) + "\n")
+        listing = "\n".join(f"{page_stem(item, p.page, p.pages, True).name}.txt" for p in pages)
+        atomic_write_text(primary_output(item, opts).with_suffix(".pages"), listing + "\n")  # written last
+        return
+    if opts.json:
+        doc = pages[0].to_dict() if len(pages) == 1 else {"source": str(item.path), "pages": [p.to_dict() for p in pages]}
+        atomic_write_text(opts.out / f"{item.rel}.json", json.dumps(doc, indent=1) + "\n")
+    text = PAGE_BREAK.join(p.text for p in pages)
+    atomic_write_text(primary_output(item, opts), text + ("\n" if text else ""))
+
+
+def process_file(reader: Reader, item: InputFile, opts: RunOptions) -> FileResult:
+    """Read every page of one file and write its outputs; any failure comes back as a ``failed`` result."""
+    start = time.perf_counter()
+    if not opts.overwrite and is_finished(item, opts):
+        return FileResult(str(item.path), "skipped")
+    pages: list[Page] = []
+    try:
+        for index, count, image in _pages(item.path):
+            page = reader.read_array(image, source=str(item.path), page=index, pages=count)
+            pages.append(page)
+            if opts.overlay:
+                stem = opts.out / page_stem(item, index, count, True)
+                ok, png = cv2.imencode(".png", draw_overlay(image, page))
+                if ok:
+                    atomic_write_bytes(stem.with_name(stem.name + ".overlay.png"), png.tobytes())
+        write_outputs(item, pages, opts)
+    except (ImageLoadError, YocrError) as exc:
+        return FileResult(str(item.path), "failed", reason=getattr(exc, "reason", str(exc)))
+    except MemoryError:
+        return FileResult(str(item.path), "failed", reason="out of memory while reading this file")
+    except OSError as exc:
+        return FileResult(str(item.path), "failed", reason=f"cannot write its output: {exc}")
+    lines = sum(len(p.lines) for p in pages)
+    return FileResult(str(item.path), "done", len(pages), lines, seconds=time.perf_counter() - start)
+
+
+def _pages(path: Path):
+    from yocr.pipeline.load import load_pages
+
+    return load_pages(path)
+
+
+# --- worker processes ---------------------------------------------------------------------------------------------
+
+_WORKER: Reader | None = None
+
+
+def _init_worker(config: ReaderConfig) -> None:
+    global _WORKER
+    import torch
+
+    torch.set_num_threads(1)
+    _WORKER = Reader(config)
+
+
+def _work(item: InputFile, opts: RunOptions) -> FileResult:
+    assert _WORKER is not None
+    return process_file(_WORKER, item, opts)
+
+
+# --- the run ------------------------------------------------------------------------------------------------------
+
+
+def write_errors(out: Path, failures: list[tuple[str, str]]) -> Path:
+    path = out / ERRORS_FILE
+    body = "".join(f"{p}\t{r}\n" for p, r in failures)
+    atomic_write_text(path, "path\treason\n" + body)
+    return path
+
+
+def run(
+    inputs: Iterable[str | Path],
+    opts: RunOptions,
+    config: ReaderConfig | None = None,
+    reader: Reader | None = None,
+    on_result: Callable[[FileResult], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> Summary:
+    """Read every input and write its outputs under ``opts.out``; returns counts and the failures.
+
+    Ctrl-C stops after the file in progress; finished outputs and the errors file are kept.
+    """
+    start = time.perf_counter()
+    items, missing = expand_inputs(inputs)
+    summary = Summary()
+    for m in missing:
+        summary.add(FileResult(m.spec, "failed", reason=m.reason))
+        if on_result:
+            on_result(FileResult(m.spec, "failed", reason=m.reason))
+    opts.out.mkdir(parents=True, exist_ok=True)
+    if on_start:
+        on_start(len(items))
+
+    def record(result: FileResult) -> None:
+        summary.add(result)
+        if on_result:
+            on_result(result)
+
+    try:
+        todo = [it for it in items if opts.overwrite or not is_finished(it, opts)]
+        for it in items:
+            if it not in todo:
+                record(FileResult(str(it.path), "skipped"))
+        if opts.workers > 1 and len(todo) > 1:
+            _run_parallel(todo, opts, config or (reader.config if reader else ReaderConfig()), record)
+        else:
+            reader = reader or Reader(config)
+            for item in todo:
+                record(process_file(reader, item, opts))
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        summary.seconds = time.perf_counter() - start
+        if summary.failures or (opts.out / ERRORS_FILE).exists():
+            write_errors(opts.out, summary.failures)
+    return summary
+
+
+def _run_parallel(items: list[InputFile], opts: RunOptions, config: ReaderConfig, record) -> None:
+    ctx = get_context("spawn")  # a clean interpreter per worker: torch and forked threads do not mix
+    with ProcessPoolExecutor(opts.workers, mp_context=ctx, initializer=_init_worker, initargs=(config,)) as pool:
+        pending = set()
+        queue = iter(items)
+        try:
+            for item in queue:
+                pending.add(pool.submit(_work, item, opts))
+                if len(pending) >= 4 * opts.workers:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in done:
+                        record(f.result())
+            for f in pending:
+                record(f.result())
+        except KeyboardInterrupt:
+            for f in pending:
+                f.cancel()
+            raise
