@@ -21,7 +21,7 @@ from yocr.errors import ImageLoadError
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 PDF_SUFFIXES = {".pdf"}
 SUFFIXES = IMAGE_SUFFIXES | PDF_SUFFIXES
-MAX_PIXELS = 180_000_000  # larger images are refused (decompression-bomb limit), about 13k x 13k
+MAX_PIXELS = 150_000_000  # larger images are refused (decompression-bomb limit), about 12k x 12k
 PDF_DPI = 200
 
 
@@ -139,10 +139,9 @@ def to_bgr(array: np.ndarray, source: object = "<array>") -> np.ndarray:
 
 
 def _open_image(path: Path) -> Image.Image:
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
             image = Image.open(path)
             if image.width * image.height > MAX_PIXELS:
                 raise ImageLoadError(path, f"image too large ({image.width} x {image.height} pixels; limit {MAX_PIXELS:,})")

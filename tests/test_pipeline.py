@@ -1,0 +1,327 @@
+"""The end-to-end pipeline: loading every input kind, reading order, cleaning, fallback, and ``yocr run`` at scale.
+
+The detector and recognizer are replaced by stubs here (a projection-profile line finder and a fixed reader), so
+these tests check the pipeline's contracts, not the models; the golden test with the shipped models is separate.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from typer.testing import CliRunner
+
+from yocr.errors import ImageLoadError, YocrError
+from yocr.pipeline import load, order, reader as reader_mod
+from yocr.pipeline.clean import Cleaner, read_rules
+from yocr.pipeline.crop import skew_angle, straighten
+from yocr.pipeline.reader import Reader, ReaderConfig, Stages
+from yocr.pipeline.run import RunOptions, run
+from yocr.recognizer.predictor import Reading
+
+from conftest import FONT, render_line
+
+
+# --- stubs ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Box:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    score: float = 0.9
+
+
+class InkDetector:
+    """Finds dark blobs merged horizontally: good enough for black text on a white synthetic page."""
+
+    def detect(self, image: np.ndarray) -> list[Box]:
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        _, ink = cv2.threshold(grey, 128, 255, cv2.THRESH_BINARY_INV)
+        ink = cv2.dilate(ink, np.ones((3, 25), np.uint8))
+        n, _, stats, _ = cv2.connectedComponentsWithStats(ink)
+        return [Box(x, y, x + w, y + h) for x, y, w, h, area in stats[1:] if area > 50]
+
+
+def fixed_reader(text: str = "word", confidence: float = 0.9):
+    return lambda crops: [Reading(text, confidence) for _ in crops]
+
+
+def stub_reader(**config) -> Reader:
+    stages = Stages(InkDetector(), fixed_reader(), None)
+    return Reader(ReaderConfig(**config), stages=stages)
+
+
+def page_image(lines: list[tuple[int, int, str]], size=(600, 400)) -> np.ndarray:
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT, 20)
+    for x, y, text in lines:
+        draw.text((x, y), text, font=font, fill="black")
+    return np.asarray(image)[:, :, ::-1].copy()
+
+
+# --- loading --------------------------------------------------------------------------------------------------------
+
+
+def test_load_every_image_kind(tmp_path):
+    rgb = Image.new("RGB", (40, 20), (200, 30, 30))
+    rgb.save(tmp_path / "a.webp")
+    rgb.save(tmp_path / "a.bmp")
+    rgb.convert("CMYK").save(tmp_path / "cmyk.jpg")
+    rgb.convert("P").save(tmp_path / "palette.png")
+    Image.new("RGBA", (40, 20), (0, 0, 0, 0)).save(tmp_path / "alpha.png")
+    Image.fromarray(np.full((20, 40), 60000, np.uint16)).save(tmp_path / "deep.png")
+    for name in ("a.webp", "a.bmp", "cmyk.jpg", "palette.png", "alpha.png", "deep.png"):
+        (index, count, image), = list(load.load_pages(tmp_path / name))
+        assert (index, count) == (0, 1)
+        assert image.dtype == np.uint8 and image.shape == (20, 40, 3), name
+    (_, _, alpha), = load.load_pages(tmp_path / "alpha.png")
+    assert alpha.min() == 255  # transparent pixels become paper, not black
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to view
+    Image.new("RGB", (60, 20), "white").save(tmp_path / "turned.jpg", exif=exif)
+    (_, _, image), = load.load_pages(tmp_path / "turned.jpg")
+    assert image.shape[:2] == (60, 20)
+
+
+def test_multi_page_tiff_and_pdf(tmp_path):
+    pages = [Image.new("RGB", (80, 40), c) for c in ("white", "grey", "black")]
+    pages[0].save(tmp_path / "scan.tiff", save_all=True, append_images=pages[1:])
+    pages[0].save(tmp_path / "doc.pdf", save_all=True, append_images=pages[1:2])
+    tiff = list(load.load_pages(tmp_path / "scan.tiff"))
+    assert [(i, n) for i, n, _ in tiff] == [(0, 3), (1, 3), (2, 3)]
+    assert tiff[2][2].max() == 0
+    pdf = list(load.load_pages(tmp_path / "doc.pdf"))
+    assert [(i, n) for i, n, _ in pdf] == [(0, 2), (1, 2)]
+    assert pdf[0][2].ndim == 3 and pdf[0][2].shape[1] > 80  # rendered at 200 dpi, not 72
+
+
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("empty.png", b"", "empty file"),
+        ("text.jpg", b"this is not an image", "not an image"),
+        ("notes.pdf", b"%PDF-1.4 broken", "unreadable PDF"),
+    ],
+)
+def test_bad_files_raise_an_error_naming_them(tmp_path, name, content, reason):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ImageLoadError, match=reason) as info:
+        list(load.load_pages(tmp_path / name))
+    assert name in str(info.value)
+
+
+def test_truncated_and_too_large_images(tmp_path, monkeypatch):
+    ok, jpg = cv2.imencode(".jpg", np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8))
+    (tmp_path / "cut.jpg").write_bytes(jpg.tobytes()[: len(jpg) // 2])
+    with pytest.raises(ImageLoadError, match="truncated"):
+        list(load.load_pages(tmp_path / "cut.jpg"))
+    Image.new("RGB", (300, 300)).save(tmp_path / "big.png")
+    monkeypatch.setattr(load, "MAX_PIXELS", 10_000)
+    with pytest.raises(ImageLoadError, match="too large"):
+        list(load.load_pages(tmp_path / "big.png"))
+
+
+def test_expand_inputs_mirrors_folders_and_reports_missing(tmp_path):
+    (tmp_path / "in" / "sub dir").mkdir(parents=True)
+    for rel in ("a.png", "sub dir/b é.jpg", "notes.txt"):
+        (tmp_path / "in" / rel).write_bytes(b"x")
+    items, missing = load.expand_inputs([tmp_path / "in", str(tmp_path / "nothing*.png"), tmp_path / "gone.png"])
+    assert sorted(str(i.rel) for i in items) == ["a", "sub dir/b é"]  # folders: supported suffixes only
+    assert [m.reason for m in missing] == ["no file matches this pattern", "no such file or folder"]
+
+
+# --- steps ----------------------------------------------------------------------------------------------------------
+
+
+def test_cleaning_rules(tmp_path):
+    clean = Cleaner()
+    assert clean("  TOTAL \t  12.50 ") == "TOTAL 12.50"
+    assert clean("A\x00B\x1bC") == "ABC"
+    assert clean("--") is None and clean("  ") is None and clean("-- end --") == "-- end --"
+    rules = tmp_path / "rules.tsv"
+    rules.write_text("# money\nRM\\s*(\\d)\tRM \\1\n[|]\n", encoding="utf-8")
+    custom = Cleaner.from_options(rules, allow="RM0123456789. ")
+    assert custom("RM12.50|x") == "RM 12.50"
+    rules.write_text("ok\tfine\n(unclosed\tx\n")
+    with pytest.raises(YocrError, match=r"rules.tsv:2: bad regular expression"):
+        read_rules(rules)
+
+
+def test_reading_order_keeps_columns_apart_and_joins_row_cells():
+    # a two-column page: rows of the two columns do not line up
+    left = [Box(10, 10 + 30 * i, 280, 30 + 30 * i) for i in range(5)]
+    right = [Box(320, 25 + 30 * i, 590, 45 + 30 * i) for i in range(5)]
+    rows = order.reading_order(right + left)
+    assert [r for r in rows] == [[b] for b in left] + [[b] for b in right]
+    # a receipt: item and price cells of one row become one line
+    items = [Box(10, 20 * i, 200, 20 * i + 15) for i in range(6)]
+    prices = [Box(400, 20 * i + 1, 460, 20 * i + 16) for i in range(6)]
+    rows = order.reading_order(prices + items)
+    assert rows == [[items[i], prices[i]] for i in range(6)]
+
+
+def test_straighten_levels_a_rotated_line():
+    line = render_line("a slightly rotated receipt line 12.50", size=28)
+    h, w = line.shape
+    canvas = np.full((h + 60, w + 20), 255, np.uint8)
+    canvas[30 : 30 + h, 10 : 10 + w] = line
+    rot = cv2.getRotationMatrix2D((canvas.shape[1] / 2, canvas.shape[0] / 2), 4.0, 1.0)
+    turned = cv2.warpAffine(canvas, rot, canvas.shape[::-1], borderValue=255)
+    assert abs(abs(skew_angle(turned)) - 4.0) < 1.0
+    level = straighten(turned)
+    assert abs(skew_angle(level)) < 1.0 and level.shape[0] < turned.shape[0]
+    assert straighten(canvas) is canvas  # a level line is left untouched
+
+
+def test_reader_reads_an_array_into_a_page():
+    image = page_image([(20, 20, "ITEM ONE"), (400, 22, "4.50"), (20, 80, "TOTAL")])
+    page = stub_reader().read(image)
+    assert page.width == 600 and page.height == 400
+    assert page.text == "word word\nword"  # the item and its price joined on one line
+    assert len(page.lines[0].parts) == 2
+    assert set(page.timings) >= {"detect", "recognise", "clean"}
+    doc = page.to_dict()
+    assert doc["lines"][0]["det_score"] == 0.9 and 0 <= doc["lines"][0]["confidence"] <= 1
+
+
+def test_fallback_rereads_low_confidence_lines():
+    image = page_image([(20, 20, "ONE"), (20, 80, "TWO")])
+    calls = []
+
+    def tesseract_stub(crops):
+        calls.append(len(crops))
+        return [Reading("from tesseract", 0.8) for _ in crops]
+
+    stages = Stages(InkDetector(), fixed_reader("unsure", 0.2), tesseract_stub)
+    page = Reader(ReaderConfig(fallback="tesseract", fallback_below=0.5), stages=stages).read(image)
+    assert calls == [2] and page.text == "from tesseract\nfrom tesseract"
+    assert {ln.engine for ln in page.lines} == {"tesseract"}
+    sure = Reader(ReaderConfig(fallback="tesseract", fallback_below=0.1), stages=stages).read(image)
+    assert calls == [2] and sure.text == "unsure\nunsure"  # nothing below the threshold: no second read
+
+
+def test_bad_config_values_are_refused():
+    with pytest.raises(YocrError, match="unknown engine"):
+        ReaderConfig(engine="magic")
+    with pytest.raises(YocrError, match="fallback-below"):
+        ReaderConfig(fallback_below=2.0)
+
+
+# --- runs -----------------------------------------------------------------------------------------------------------
+
+
+def make_inputs(root: Path) -> Path:
+    src = root / "in"
+    (src / "scans ü").mkdir(parents=True)
+    cv2.imwrite(str(src / "receipt.png"), page_image([(20, 20, "TOTAL"), (20, 80, "CASH")]))
+    cv2.imwrite(str(src / "scans ü" / "page one.jpg"), page_image([(20, 20, "HELLO")]))
+    cv2.imwrite(str(src / "dot.png"), np.full((1, 1, 3), 255, np.uint8))  # a 1 x 1 image: no text
+    cv2.imwrite(str(src / "blank.png"), np.full((300, 300, 3), 255, np.uint8))
+    (src / "broken.jpg").write_bytes(b"\xff\xd8 not really")
+    (src / "zero.png").write_bytes(b"")
+    return src
+
+
+def test_run_writes_mirrored_outputs_and_reports_bad_files(tmp_path):
+    src = make_inputs(tmp_path)
+    out = tmp_path / "out"
+    summary = run([src], RunOptions(out, json=True, overlay=True), reader=stub_reader())
+    assert (summary.done, summary.failed) == (4, 2)
+    assert (out / "receipt.txt").read_text() == "word\nword\n"
+    assert (out / "scans ü" / "page one.txt").read_text() == "word\n"
+    assert (out / "dot.txt").read_text() == "" and (out / "blank.txt").read_text() == ""
+    doc = json.loads((out / "receipt.json").read_text())
+    assert doc["width"] == 600 and len(doc["lines"]) == 2 and "detect" in doc["timings"]
+    assert (out / "receipt.overlay.png").is_file()
+    errors = (out / "errors.tsv").read_text().splitlines()
+    assert errors[0] == "path\treason" and len(errors) == 3
+    assert any("broken.jpg" in e and "not an image" in e for e in errors)
+    assert any("zero.png" in e and "empty file" in e for e in errors)
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_rerun_resumes_and_overwrite_redoes(tmp_path):
+    src = make_inputs(tmp_path)
+    out = tmp_path / "out"
+    run([src], RunOptions(out), reader=stub_reader())
+    (out / "receipt.txt").write_text("kept\n")
+    again = run([src], RunOptions(out), reader=stub_reader())
+    assert (again.done, again.skipped, again.failed) == (0, 4, 2)
+    assert (out / "receipt.txt").read_text() == "kept\n"
+    redo = run([src], RunOptions(out, overwrite=True), reader=stub_reader())
+    assert redo.done == 4 and (out / "receipt.txt").read_text() == "word\nword\n"
+
+
+def test_interrupted_run_keeps_finished_files_and_leaves_no_partial_output(tmp_path):
+    src = make_inputs(tmp_path)
+    out = tmp_path / "out"
+    reader = stub_reader()
+    real = reader.read_array
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    reader.read_array = flaky
+    summary = run([src], RunOptions(out), reader=reader)
+    assert summary.interrupted and summary.done == 2
+    assert len(list(out.rglob("*.txt"))) == 2 and not list(out.rglob("*.tmp"))
+    resumed = run([src], RunOptions(out), reader=stub_reader())
+    assert (resumed.skipped, resumed.done) == (2, 2)
+
+
+def test_multi_page_outputs_with_page_breaks_or_split(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    pages = [Image.fromarray(page_image([(20, 20 + 60 * k, "LINE")] * 1)[:, :, ::-1]) for k in range(3)]
+    pages[0].save(src / "scan.tif", save_all=True, append_images=pages[1:])
+    pages[0].save(src / "doc.pdf", save_all=True, append_images=pages[1:2])
+    out = tmp_path / "out"
+    run([src], RunOptions(out, json=True), reader=stub_reader())
+    assert (out / "scan.txt").read_text() == "word\fword\fword\n"
+    assert (out / "doc.txt").read_text() == "word\fword\n"
+    assert len(json.loads((out / "scan.json").read_text())["pages"]) == 3
+    split = tmp_path / "split"
+    run([src / "scan.tif"], RunOptions(split, split_pages=True), reader=stub_reader())
+    assert sorted(p.name for p in split.iterdir()) == ["scan-p0001.txt", "scan-p0002.txt", "scan-p0003.txt", "scan.pages"]
+    again = run([src / "scan.tif"], RunOptions(split, split_pages=True), reader=stub_reader())
+    assert again.skipped == 1
+
+
+def test_cli_run_exit_code_and_errors_file(tmp_path, monkeypatch):
+    from yocr.cli import app
+
+    monkeypatch.setattr(reader_mod, "build_stages", lambda cfg: Stages(InkDetector(), fixed_reader(), None))
+    src = make_inputs(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["run", str(src), str(tmp_path / "missing.png"), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "broken.jpg" in result.output and "missing.png" in result.output and "4 read" in result.output
+    assert (out / "receipt.txt").is_file() and (out / "errors.tsv").is_file()
+    result = CliRunner().invoke(app, ["run", str(src / "receipt.png"), "--out", str(out), "--overwrite"])
+    assert result.exit_code == 0, result.output
+    bad = CliRunner().invoke(app, ["run", str(src), "--out", str(out), "--engine", "nope"])
+    assert bad.exit_code == 2 and "unknown engine" in bad.output
+
+
+@pytest.mark.skipif(not __import__("shutil").which("tesseract"), reason="tesseract is not installed")
+def test_tesseract_page_engine_reads_a_rendered_page():
+    image = page_image([(20, 20, "INVOICE NUMBER 12345"), (20, 120, "TOTAL AMOUNT 99.50")])
+    page = Reader(ReaderConfig(engine="tesseract-page")).read(image)
+    assert "INVOICE" in page.text and "99.50" in page.text
+    assert all(ln.engine == "tesseract-page" for ln in page.lines)
