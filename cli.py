@@ -203,8 +203,8 @@ def read_cmd(
     device: str = typer.Option("auto"),
 ) -> None:
     """Read single-line images: prints 'path<TAB>text<TAB>confidence' per image."""
-    import cv2
-
+    from yocr.errors import ImageLoadError
+    from yocr.pipeline.load import load_pages
     from yocr.recognizer.predictor import Recognizer
 
     try:
@@ -216,9 +216,10 @@ def read_cmd(
     for start in range(0, len(paths), 256):
         chunk, arrays = [], []
         for p in paths[start : start + 256]:
-            image = cv2.imread(str(p), cv2.IMREAD_COLOR) if p.is_file() else None
-            if image is None:
-                err.print(f"[red]error:[/red] {p}: {'not found' if not p.exists() else 'not a readable image'}")
+            try:
+                _, _, image = next(iter(load_pages(p)))
+            except (ImageLoadError, StopIteration) as exc:
+                err.print(f"[red]error:[/red] {exc}", highlight=False)
                 failed += 1
                 continue
             chunk.append(p)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # no wrapping: messages name files and get grepped
 
 
 def fail(exc: Exception, code: int = 2) -> None:

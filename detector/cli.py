@@ -203,6 +203,8 @@ def register(app: typer.Typer, data_app: typer.Typer) -> typer.Typer:
         for r in results:
             table.add_row(r.name, str(r.pages), str(r.truths), f"{r.precision:.3f}", f"{r.recall:.3f}", f"{r.f1:.3f}",
                           f"{r.seconds_per_page:.3f}")
+        from rich.console import Console
+
         Console().print(table)
         if json_out:
             atomic_write_text(json_out, json.dumps([r.to_dict() for r in results], indent=1))

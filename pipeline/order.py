@@ -12,6 +12,7 @@ columns, recursively (an XY cut over the boxes):
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence, TypeVar
 
 import numpy as np
@@ -38,7 +39,20 @@ def rows(lines: Sequence[B]) -> list[list[B]]:
                 break
         else:
             out.append([ln])
-    return [sorted(r, key=lambda b: b.x0) for r in out]
+    return [merge_overlapping(sorted(r, key=lambda b: b.x0)) for r in out]
+
+
+def merge_overlapping(row: list[B]) -> list[B]:
+    """Cells of one row that overlap horizontally are one piece of text read twice: keep their union once."""
+    merged: list[B] = []
+    for b in row:
+        if merged and b.x0 < merged[-1].x1 - 0.25 * min(b.y1 - b.y0, merged[-1].y1 - merged[-1].y0):
+            a = merged[-1]
+            merged[-1] = replace(a, x0=min(a.x0, b.x0), y0=min(a.y0, b.y0), x1=max(a.x1, b.x1), y1=max(a.y1, b.y1),
+                                 score=max(getattr(a, "score", 1.0), getattr(b, "score", 1.0)))
+        else:
+            merged.append(b)
+    return merged
 
 
 def _free_bands(starts: np.ndarray, ends: np.ndarray) -> list[tuple[float, float]]:

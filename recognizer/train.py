@@ -6,6 +6,7 @@ import csv
 import json
 import logging
 import math
+import warnings
 import time
 from pathlib import Path
 
@@ -161,8 +162,14 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         state = checkpoint.load_state(last_path)
         model.load_state_dict(state["state_dict"])
         optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
         start_epoch, best_cer = int(state["epoch"]) + 1, float(state["best_cer"])
+        if state["scheduler"].get("total_steps") == scheduler.total_steps:
+            scheduler.load_state_dict(state["scheduler"])
+        else:  # --epochs changed on resume: the new schedule, fast-forwarded to where the run stopped
+            scheduler.last_epoch = min(start_epoch * steps_per_epoch, scheduler.total_steps) - 1
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "step() before optimizer.step()": intended here
+                scheduler.step()
         log.info("resumed from %s at epoch %d", last_path, start_epoch)
 
     metrics_path = out / "metrics.csv"

@@ -33,7 +33,7 @@ def test_read_reports_bad_files_and_reads_the_rest(tmp_path):
     (tmp_path / "bad.png").write_bytes(b"")
     result = runner.invoke(app, ["read", str(tmp_path)])
     assert result.exit_code == 1
-    assert "bad.png: not a readable image" in result.stderr
+    assert "bad.png: empty file (0 bytes)" in result.stderr
     assert "good.png\tCASH\t" in result.stdout
 
 

@@ -325,3 +325,9 @@ def test_tesseract_page_engine_reads_a_rendered_page():
     page = Reader(ReaderConfig(engine="tesseract-page")).read(image)
     assert "INVOICE" in page.text and "99.50" in page.text
     assert all(ln.engine == "tesseract-page" for ln in page.lines)
+
+
+def test_overlapping_cells_of_a_row_are_read_once():
+    a, b = Box(10, 10, 300, 30, 0.8), Box(200, 12, 500, 31, 0.9)
+    (row,) = order.reading_order([b, a])
+    assert row == [Box(10, 10, 500, 31, 0.9)]
