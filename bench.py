@@ -1,7 +1,9 @@
 """Benchmarks: yocr against Tesseract on the same labelled data, in one run, on the same machine.
 
 ``yocr bench lines`` scores recognition on ground-truth line crops: CER, WER, exact-line accuracy and lines per
-second for each engine, and writes a Markdown report, a CSV and a JSON of every figure.
+second for each engine, and writes a Markdown report, a CSV and a JSON of every figure, and a gallery of the
+worst-read lines (lines-gallery.png: each crop, its truth and every engine's reading). ``yocr bench pages`` lives in
+:mod:`yocr.bench_pages`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 from yocr import metrics
 from yocr.data.labels import Sample, atomic_write_text, read_labels
 from yocr.errors import YocrError
-from yocr.recognizer.predictor import Reading
+from yocr.recognizer.reading import Reading
 
 
 @dataclass
@@ -130,11 +132,11 @@ def bench_lines(
                 settings=settings,
             )
         )
-    write_line_report(out, results, samples, readings, labels, case_sensitive, problems)
+    write_line_report(out, results, samples, readings, labels, case_sensitive, problems, images)
     return results
 
 
-def write_line_report(out, results, samples, readings, labels, case_sensitive, problems) -> None:
+def write_line_report(out, results, samples, readings, labels, case_sensitive, problems, images=None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     machine = f"{platform.machine()}, {__import__('os').cpu_count()} CPU cores, {platform.python_version()}"
     rows = [asdict(r) for r in results]
@@ -154,9 +156,16 @@ def write_line_report(out, results, samples, readings, labels, case_sensitive, p
     # The worst-read lines of the first engine, with every engine's reading.
     first = results[0].engine
     errs = sorted(range(len(samples)), key=lambda i: -metrics.cer([readings[first][i]], [samples[i].label], case_sensitive))
-    md += ["", f"## Worst lines for {first}", "", "| crop | truth | " + " | ".join(readings) + " |",
-           "|---|---|" + "---|" * len(readings)]
-    for i in errs[:25]:
+    worst = errs[:25]
+    md += ["", f"## Worst lines for {first}", ""]
+    if images is not None and worst:
+        from yocr.bench_plots import GalleryLine, gallery_png
+
+        gallery_png([GalleryLine(images[i], samples[i].label, {e: readings[e][i] for e in readings}, samples[i].path.name)
+                     for i in worst], out / "lines-gallery.png")
+        md += ["![the worst-read lines: crop, truth and each engine's reading](lines-gallery.png)", ""]
+    md += ["| crop | truth | " + " | ".join(readings) + " |", "|---|---|" + "---|" * len(readings)]
+    for i in worst:
         cells = " | ".join(_md_cell(readings[e][i]) for e in readings)
         md.append(f"| {samples[i].path.name} | {_md_cell(samples[i].label)} | {cells} |")
     atomic_write_text(out / "lines.md", "\n".join(md) + "\n")

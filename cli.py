@@ -21,6 +21,8 @@ app.add_typer(bench_app, name="bench")
 
 from yocr.console import err, fail as _fail
 
+PAGE_ENGINES = ("yocr", "yocr+fallback", "tesseract-crops", "tesseract-page", "rapidocr")  # yocr.bench_pages.ENGINES
+
 
 @app.callback()
 def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more detail.")) -> None:
@@ -234,7 +236,7 @@ def read_cmd(
 @bench_app.command("lines")
 def bench_lines_cmd(
     labels: List[Path] = typer.Argument(..., help="Labels files of line crops (e.g. from 'yocr data crops')."),
-    out: Path = typer.Option(Path("runs/bench"), help="Report folder: lines.md, lines.csv, lines.json."),
+    out: Path = typer.Option(Path("runs/bench"), help="Report folder: lines.md, lines.csv, lines.json, lines-gallery.png."),
     engines: str = typer.Option("crnn,tesseract", help="Comma-separated engines: crnn, tesseract."),
     weights: Optional[Path] = typer.Option(None, help="Recognizer weights (default: the shipped model)."),
     case_sensitive: bool = typer.Option(False, help="Score letter case (off: SROIE is all upper case)."),
@@ -253,6 +255,80 @@ def bench_lines_cmd(
         print(f"{r.engine}\tlines={r.lines}\tCER={r.cer:.4f}\tWER={r.wer:.4f}\taccuracy={r.accuracy:.4f}\t"
               f"lines/s={r.lines_per_second:.1f}\t{r.settings}")
     err.print(f"report: {out / 'lines.md'}")
+
+
+@bench_app.command("pages")
+def bench_pages_cmd(
+    data: Optional[Path] = typer.Argument(None, help="Folder holding sroie-train/ and funsd-train/ (both optional)."),
+    sroie: Optional[Path] = typer.Option(None, help="SROIE-style folder (img/ + box/): receipts 526-625 are scored."),
+    funsd: Optional[Path] = typer.Option(None, help="FUNSD folder (images/ + annotations/): the last 30 forms are scored."),
+    yolo: Optional[Path] = typer.Option(
+        None, help="YOLO folder with transcriptions: images/NAME.jpg, labels/NAME.txt ('class cx cy w h' per line) "
+                   "and text/NAME.txt (the transcription of each label line, same order); images/val etc. when split."),
+    out: Path = typer.Option(Path("runs/bench"), help="Report folder: pages.md, pages.csv, pages.json and PNGs."),
+    engines: str = typer.Option(",".join(PAGE_ENGINES), help="Comma-separated engines: " + ", ".join(PAGE_ENGINES)
+                                + ". Engines whose package or program is absent are skipped and listed."),
+    limit: int = typer.Option(0, help="Read only the first N pages of each set (0: all)."),
+    case_sensitive: bool = typer.Option(False, help="Score letter case (SROIE is always folded: upper-case truth)."),
+    ignore: str = typer.Option("", help="Characters dropped from readings and truths before scoring, e.g. ':.,'."),
+    alnum_only: bool = typer.Option(False, help="Score only letters, digits and spaces (drop all other characters)."),
+    detector_weights: Optional[str] = typer.Option(None, help="Detector weights for the yocr engines (default: shipped)."),
+    recognizer_weights: Optional[str] = typer.Option(None, help="CRNN weights for the yocr engines (default: shipped)."),
+    imgsz: Optional[int] = typer.Option(None, help="Detector inference size (default: the detector's own)."),
+    conf: float = typer.Option(0.25, help="Detector score threshold."),
+    iou: float = typer.Option(0.5, help="IoU at which a line box matches a ground-truth line."),
+    isolate: bool = typer.Option(True, help="Run each engine in a fresh process (cold model loading, its own peak "
+                                            "memory); --no-isolate runs them in this process and reports no memory."),
+    gallery: int = typer.Option(24, help="Worst-read lines shown per data set (0: no gallery)."),
+) -> None:
+    """End to end on annotated pages: line detection P/R/F1, word P/R/F1, page CER, speed and memory per engine."""
+    import shlex
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from yocr.bench_pages import PageBenchConfig, bench_pages
+    from yocr.data.yolo import yolo_text_pages
+    from yocr.detector.evaluate import benchmark_sets
+
+    try:
+        cfg = PageBenchConfig(
+            engines=tuple(e.strip() for e in engines.split(",") if e.strip()), detector_weights=detector_weights,
+            recognizer_weights=recognizer_weights, imgsz=imgsz, conf=conf, case_sensitive=case_sensitive,
+            ignore=ignore, alnum_only=alnum_only, iou=iou, isolate=isolate, gallery=gallery,
+        )
+        if limit < 0:
+            raise YocrError("--limit must be >= 0")
+        sets = benchmark_sets(data, sroie, funsd, limit) if (data or sroie or funsd) else {}
+        if yolo:
+            sets[yolo.name or "yolo"] = yolo_text_pages(yolo)[: limit or None]
+        if not sets:
+            raise YocrError("give a data folder, --sroie, --funsd or --yolo")
+    except (YocrError, OSError) as exc:
+        _fail(exc)
+    command = "yocr " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
+                  TimeElapsedColumn(), console=err) as bar:
+
+        def progress(label: str, total: int):
+            task = bar.add_task(label, total=total)
+            return lambda: bar.advance(task)
+
+        try:
+            report = bench_pages(sets, out, cfg, progress, command)
+        except (YocrError, OSError) as exc:
+            _fail(exc)
+    for s in report.scores:
+        print(f"{s.dataset}\t{s.engine}\tword_F1={s.word_f1:.3f}\tpage_CER={s.page_cer:.3f}\tline_F1={s.det_f1:.3f}\t"
+              f"pages/s={s.pages_per_second:.2f}\trun_s={s.run_seconds:.1f}")
+    from rich.markup import escape
+
+    for name, reason in report.skipped.items():
+        err.print(f"[yellow]skipped[/yellow] {escape(name)}: {escape(reason)}", highlight=False)
+    for name, reason in report.failed.items():
+        err.print(f"[red]failed[/red] {escape(name)}: {escape(reason)}", highlight=False)
+    err.print(f"report: {out / 'pages.md'}")
+    if report.failed:
+        raise typer.Exit(1)
 
 
 def _register_rooms() -> None:

@@ -1,7 +1,9 @@
-"""Text metrics: character and word error rates (edit distances from rapidfuzz)."""
+"""Text metrics: character and word error rates (edit distances from rapidfuzz), word precision/recall/F1."""
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from typing import Iterable
 
 from rapidfuzz.distance import Levenshtein
@@ -9,6 +11,17 @@ from rapidfuzz.distance import Levenshtein
 
 def fold(text: str, case_sensitive: bool = True) -> str:
     return text if case_sensitive else text.casefold()
+
+
+def normalize(text: str, case_sensitive: bool = True, ignore: str = "", alnum_only: bool = False) -> str:
+    """``text`` as it is scored: case folded unless ``case_sensitive``, the characters of ``ignore`` dropped, and with
+    ``alnum_only`` every character that is neither a letter, a digit nor white space dropped ("12.50" -> "1250")."""
+    text = fold(text, case_sensitive)
+    if ignore:
+        text = text.translate({ord(c): None for c in fold(ignore, case_sensitive)})
+    if alnum_only:
+        text = "".join(c for c in text if c.isalnum() or c.isspace())
+    return text
 
 
 def char_errors(prediction: str, truth: str) -> int:
@@ -40,3 +53,43 @@ def exact_accuracy(predictions: Iterable[str], truths: Iterable[str], case_sensi
     if not pairs:
         return 0.0
     return sum(fold(p, case_sensitive) == fold(t, case_sensitive) for p, t in pairs) / len(pairs)
+
+
+@dataclass(frozen=True)
+class WordCounts:
+    """Words of a prediction matched against a truth as multisets of whitespace tokens (order does not count)."""
+
+    matched: int = 0
+    predicted: int = 0
+    truth: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.matched / self.predicted if self.predicted else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.truth if self.truth else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def __add__(self, other: "WordCounts") -> "WordCounts":
+        return WordCounts(self.matched + other.matched, self.predicted + other.predicted, self.truth + other.truth)
+
+
+def word_counts(prediction: str, truth: str, case_sensitive: bool = True) -> WordCounts:
+    """How many of the prediction's words are found in the truth, each truth word used at most as often as it occurs."""
+    p = Counter(fold(prediction, case_sensitive).split())
+    t = Counter(fold(truth, case_sensitive).split())
+    return WordCounts(sum((p & t).values()), sum(p.values()), sum(t.values()))
+
+
+def word_scores(predictions: Iterable[str], truths: Iterable[str], case_sensitive: bool = True) -> WordCounts:
+    """Word counts summed over pages: ``.precision``, ``.recall`` and ``.f1`` are micro-averaged."""
+    total = WordCounts()
+    for p, t in zip(predictions, truths, strict=True):
+        total += word_counts(p, t, case_sensitive)
+    return total

@@ -275,3 +275,35 @@ def build_yolo_dataset(
         summary.add(write_yolo_dataset(train, val, out, f"{root.resolve().name}_", None, min_size, progress))
     summary.yaml = write_dataset_yaml(out)
     return summary
+
+
+def yolo_text_pages(root: str | Path) -> list[AnnotatedPage]:
+    """Annotated pages of a YOLO folder with transcriptions (the ``yocr bench pages --yolo`` format)::
+
+        ROOT/images/NAME.jpg    page images (or images/val/, labels/val/, text/val/ when a val split exists)
+        ROOT/labels/NAME.txt    one "class cx cy w h" per text line, normalised to [0, 1] (any class)
+        ROOT/text/NAME.txt      the transcription of each label line, line for line in the same order
+
+    A page without a label file has no lines; a label file whose text file is missing, or has another number of
+    lines, raises :class:`LabelError`.
+    """
+    root = Path(root)
+    split = "val" if (root / "images" / "val").is_dir() else ""
+    images_dir = root / "images" / split
+    if not images_dir.is_dir():
+        raise LabelError(f"{root}: no images/ folder")
+    pages = []
+    for image in sorted(p for p in images_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
+        rel = image.relative_to(images_dir).with_suffix(".txt")
+        width, height = image_size(image)
+        label_file, text_file = root / "labels" / split / rel, root / "text" / split / rel
+        boxes = read_yolo_labels(label_file, width, height)
+        if boxes and not text_file.is_file():
+            raise LabelError(f"{text_file}: missing (one transcription per line of {label_file})")
+        texts = text_file.read_text(encoding="utf-8").splitlines() if boxes else []
+        while len(texts) > len(boxes) and not texts[-1].strip():
+            texts.pop()
+        if len(texts) != len(boxes):
+            raise LabelError(f"{text_file}: {len(texts)} transcriptions for the {len(boxes)} boxes of {label_file}")
+        pages.append(AnnotatedPage(image, tuple(Region(b, t.strip()) for b, t in zip(boxes, texts))))
+    return pages

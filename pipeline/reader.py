@@ -20,7 +20,7 @@ from yocr.pipeline.clean import Cleaner
 from yocr.pipeline.crop import line_crops
 from yocr.pipeline.load import load_pages, to_bgr
 from yocr.pipeline.results import Line, Page
-from yocr.recognizer.predictor import Reading
+from yocr.recognizer.reading import Reading
 
 RECOGNIZERS = ("crnn", "tesseract")
 ENGINES = ("yocr", "tesseract-page")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +11,7 @@ from yocr.recognizer import checkpoint
 from yocr.recognizer.charset import Charset
 from yocr.recognizer.model import CRNN
 from yocr.recognizer.preprocess import batch, normalise, to_grey
-
-
-@dataclass(frozen=True)
-class Reading:
-    text: str
-    confidence: float
+from yocr.recognizer.reading import Reading
 
 
 def pick_device(device: str = "auto") -> torch.device:

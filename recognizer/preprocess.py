@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import torch
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -47,7 +46,7 @@ def normalise(grey: np.ndarray, height: int, max_width: int) -> np.ndarray:
     return np.clip((img - lo) / (hi - lo), 0.0, 1.0)
 
 
-def batch(images: list[np.ndarray], pad_to_multiple: int = 4) -> torch.Tensor:
+def batch(images: list[np.ndarray], pad_to_multiple: int = 4) -> "torch.Tensor":
     """Stack normalised lines into ``[B, 1, H, W_max]``, padding on the right with paper (1.0)."""
     height = images[0].shape[0]
     width = max(im.shape[1] for im in images)
@@ -55,4 +54,6 @@ def batch(images: list[np.ndarray], pad_to_multiple: int = 4) -> torch.Tensor:
     out = np.ones((len(images), 1, height, width), dtype=np.float32)
     for i, im in enumerate(images):
         out[i, 0, :, : im.shape[1]] = im
+    import torch
+
     return torch.from_numpy(out)
