@@ -68,11 +68,24 @@ class Recognizer:
         if not images:
             return []
         lines = [self.preprocess(im) for im in images]
-        order = np.argsort([ln.shape[1] for ln in lines], kind="stable")
         out: list[Reading | None] = [None] * len(lines)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
+        for idx in width_buckets([ln.shape[1] for ln in lines], self.batch_size):
             x = batch([lines[i] for i in idx]).to(self.device)
             for i, reading in zip(idx, decode_batch(self.model(x), self.charset, self.mask)):
                 out[i] = reading
         return out  # type: ignore[return-value]
+
+
+def width_buckets(widths: list[int], batch_size: int, ratio: float = 1.5, slack: int = 16) -> list[list[int]]:
+    """Indices grouped into batches of similar width (sorted; the widest at most ``ratio`` x the narrowest + slack),
+    so little time goes into the padding of short lines batched with long ones."""
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for i in np.argsort(widths, kind="stable"):
+        if current and (len(current) >= batch_size or widths[i] > ratio * widths[current[0]] + slack):
+            groups.append(current)
+            current = []
+        current.append(int(i))
+    if current:
+        groups.append(current)
+    return groups

@@ -202,3 +202,13 @@ def test_allow_restricts_the_output_alphabet():
     rec = Recognizer(allow="0123456789")
     (reading,) = rec.read([render_line("AB 123", size=28)])
     assert set(reading.text) <= set("0123456789")
+
+
+def test_width_buckets_cover_every_line_once_in_similar_widths():
+    from yocr.recognizer.predictor import width_buckets
+
+    widths = [300, 40, 45, 1000, 50, 310, 44, 60]
+    groups = width_buckets(widths, batch_size=2)
+    assert sorted(i for g in groups for i in g) == list(range(len(widths)))
+    assert all(len(g) <= 2 for g in groups)
+    assert all(max(widths[i] for i in g) <= 1.5 * min(widths[i] for i in g) + 16 for g in groups)
