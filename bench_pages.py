@@ -667,8 +667,9 @@ def page_markdown(report: PageReport, data: dict, cfg: PageBenchConfig, command:
            "- **pages/s, p50, p95**: per page, loading the image and reading it (model loading excluded).",
            "- **load s**: model loading, imports included; **whole run s**: model loading plus every page, as a "
            "`yocr run` over the folder would spend (Python start-up excluded).",
-           "- **peak MB**: " + ("each engine runs in a fresh process; its peak resident set (`ru_maxrss`) plus "
-                                "the largest peak of its child processes (Tesseract)." if cfg.isolate else
+           "- **peak MB**: " + ("each engine runs in a fresh process; its own peak resident set (`VmHWM`) and, "
+                                "sampled every 50 ms, its resident set plus its child processes' (Tesseract); the "
+                                "larger of the two." if cfg.isolate else
                                 "n/a: the engines ran in this process (--no-isolate)."),
            "- Timings are wall-clock on the machine above, with whatever else it was running.", ""]
     if report.scores:
