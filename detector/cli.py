@@ -149,6 +149,8 @@ def register(app: typer.Typer, data_app: typer.Typer) -> typer.Typer:
         close_mosaic: int = typer.Option(10, help="Switch mosaic off for the last N epochs."),
         cache: bool = typer.Option(False, help="Cache decoded images in memory."),
         plots: bool = typer.Option(True, help="Write ultralytics' plots."),
+        lr0: float = typer.Option(0.0, help="Initial learning rate with AdamW (0: ultralytics chooses optimizer and "
+                                            "rate)."),
     ) -> None:
         """Train the YOLO line detector; writes OUT/NAME/yolo-lines.pt (best weights) and config.json."""
         from yocr.detector.train import DetectorTrainConfig, train
@@ -159,6 +161,7 @@ def register(app: typer.Typer, data_app: typer.Typer) -> typer.Typer:
                 name=name, resume=resume, seed=seed, model=str(model or ""), init_weights=str(init_weights or ""),
                 patience=patience, weights_out=str(weights_out or ""), time_hours=time_hours, fliplr=fliplr,
                 degrees=degrees, scale=scale, mosaic=mosaic, close_mosaic=close_mosaic, cache=cache, plots=plots,
+                extra={"optimizer": "AdamW", "lr0": lr0} if lr0 > 0 else {},
             )
             best = train(cfg)
         except (YocrError, ValueError, OSError) as exc:

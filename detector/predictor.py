@@ -18,8 +18,10 @@ from yocr.detector.boxes import (
     LineBox,
     clip_boxes,
     from_arrays,
+    ink_mask,
     merge_line_boxes,
     reading_order,
+    snap_to_ink,
     tiles,
     touches_inner_border,
 )
@@ -79,11 +81,13 @@ class Detector:
         tile_overlap: float = 0.2,
         max_det: int = 1000,
         merge: bool = True,
+        snap: bool = True,
     ):
         ckpt = load_checkpoint(weights)
         self.meta = {k: ckpt[k] for k in ("imgsz", "names", "meta", "path")}
         self._setup(ultra.model_from_checkpoint(ckpt), imgsz or int(ckpt["imgsz"]), conf, iou, device, tile,
                     tile_overlap, max_det, merge)
+        self.snap = snap
 
     @classmethod
     def from_yolo(cls, yolo: Any, imgsz: int = 640, **options: Any) -> "Detector":
@@ -92,7 +96,9 @@ class Detector:
         self.meta = {"imgsz": imgsz}
         defaults = dict(conf=0.25, iou=0.5, device="cpu", tile=0, tile_overlap=0.2, max_det=1000, merge=True)
         defaults.update(options)
+        snap = defaults.pop("snap", True)
         self._setup(yolo, imgsz, **defaults)
+        self.snap = snap
         return self
 
     def _setup(self, yolo, imgsz, conf, iou, device, tile, tile_overlap, max_det, merge) -> None:
@@ -122,10 +128,15 @@ class Detector:
             parts.append((boxes, scores, touches_inner_border(boxes, t, width, height)))
         return tuple(np.concatenate(p) for p in zip(*parts))  # type: ignore[return-value]
 
-    def postprocess(self, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray, width: int, height: int) -> list[LineBox]:
+    def postprocess(
+        self, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray, width: int, height: int,
+        ink: np.ndarray | None = None,
+    ) -> list[LineBox]:
         boxes = clip_boxes(boxes, width, height)
         keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         boxes, scores, cut = boxes[keep], scores[keep], cut[keep]
+        if ink is not None and len(boxes):
+            boxes = snap_to_ink(boxes, ink)
         if self.merge:
             boxes, scores = merge_line_boxes(boxes, scores, cut=cut)
         return reading_order(from_arrays(boxes, scores))
@@ -134,7 +145,8 @@ class Detector:
         """Line boxes (page pixels, with scores) of one BGR (or grey) image, in reading order; [] when none."""
         image = as_bgr(image_bgr)
         height, width = image.shape[:2]
-        return self.postprocess(*self.raw(image), width, height)
+        ink = ink_mask(image) if self.snap else None
+        return self.postprocess(*self.raw(image), width, height, ink)
 
     def detect_many(self, images: Sequence[np.ndarray]) -> list[list[LineBox]]:
         return [self.detect(im) for im in images]

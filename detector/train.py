@@ -100,6 +100,7 @@ class DetectorTrainConfig:
         )
         if self.init_weights:
             args["warmup_epochs"] = 0.5  # fine-tuning: a long high-lr warm-up would undo the loaded weights
+            args["warmup_bias_lr"] = 0.0
         if self.time_hours:
             args["time"] = self.time_hours
         args.update(self.extra)

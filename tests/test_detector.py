@@ -236,3 +236,19 @@ def test_cli_detector_eval_on_a_tiny_benchmark(trained, tmp_path):
     (figures,) = json.loads((tmp_path / "m.json").read_text())
     assert figures["name"] == "sroie" and figures["pages"] == 1 and figures["truths"] == 1
     assert 0 <= figures["f1"] <= 1 and figures["seconds_per_page"] >= 0
+
+
+def test_snap_to_ink_restores_truncated_line_ends_only():
+    from yocr.detector.boxes import ink_mask, snap_to_ink
+
+    page = np.full((120, 900, 3), 255, np.uint8)
+    cv2.putText(page, "a long line of text across the page", (20, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+    cv2.putText(page, "label", (20, 100), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+    cv2.putText(page, "field", (135, 100), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+    cv2.line(page, (0, 90), (899, 90), (0, 0, 0), 1)  # a form's ruling line through the second row
+    ink = ink_mask(page)
+    long_line = [30, 15, 400, 50]  # the model's box stopped mid-line
+    label = [15, 75, 112, 110]  # ends in the blank space before "field"
+    (a, b) = snap_to_ink(np.array([long_line, label], float), ink)
+    assert a[0] <= 22 and a[2] >= 481  # grown to both ends of the text (ink spans x 21..481)
+    assert b[2] < 135  # not grown into the next field, nor along the ruling line
