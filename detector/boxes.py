@@ -189,7 +189,7 @@ def ink_mask(image_bgr: np.ndarray) -> np.ndarray:
 
 
 def snap_to_ink(
-    boxes: np.ndarray, ink: np.ndarray, gap: float = 1.0, reach: float = 1.5, trim: float = 0.5
+    boxes: np.ndarray, ink: np.ndarray, gap: float = 1.0, reach: float = 1.5, trim: float = 0.5, near: float = 0.3
 ) -> np.ndarray:
     """Line boxes adjusted horizontally to the ink of their row.
 
@@ -197,8 +197,9 @@ def snap_to_ink(
     of the text (or overshoot into the margin). Each box is grown left and right along its row's ink while the next
     inked column is within ``gap`` x the line height (the same rule that joins a row's segments into one line in the
     training targets), by at most ``reach`` x its own width — but only at an edge that cuts through ink: an edge in
-    blank space is a deliberate separation (a form's label and its field). Blank margins wider than ``trim`` x the
-    height are trimmed. Rows with no ink (photos where the threshold finds nothing) keep their box.
+    blank space is a deliberate separation (a form's label and its field). An edge with ink within ``near`` x the
+    height beyond it counts as cutting (a capital T's stem just outside the box, a final full stop). Blank margins
+    wider than ``trim`` x the height are trimmed. Rows with no ink (photos where the threshold finds nothing) keep their box.
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4).copy()
     height, width = ink.shape[:2]
@@ -221,13 +222,13 @@ def snap_to_ink(
         inked = set(cols.tolist())
         # grow only where the box edge cuts through ink (a truncated line), from the last/first inked column inside
         right = inside[-1]
-        if any(c in inked for c in range(int(x1) - 1, int(x1) + 2)):
+        if any(c in inked for c in range(int(x1) - 1, int(x1) + 2 + int(near * h))):
             for c in cols[cols > right]:
                 if c - right > max_gap:
                     break
                 right = c
         left = inside[0]
-        if any(c in inked for c in range(int(x0) - 1, int(x0) + 2)):
+        if any(c in inked for c in range(int(x0) - 1 - int(near * h), int(x0) + 2)):
             for c in cols[cols < left][::-1]:
                 if left - c > max_gap:
                     break

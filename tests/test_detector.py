@@ -252,3 +252,13 @@ def test_snap_to_ink_restores_truncated_line_ends_only():
     (a, b) = snap_to_ink(np.array([long_line, label], float), ink)
     assert a[0] <= 22 and a[2] >= 481  # grown to both ends of the text (ink spans x 21..481)
     assert b[2] < 135  # not grown into the next field, nor along the ruling line
+
+
+def test_snap_to_ink_takes_in_a_glyph_just_outside_the_box():
+    from yocr.detector.boxes import ink_mask, snap_to_ink
+
+    page = np.full((70, 600, 3), 255, np.uint8)
+    cv2.line(page, (50, 16), (50, 48), (0, 0, 0), 3)  # the stem of a first letter, just left of the box
+    cv2.putText(page, "hank you", (62, 48), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+    (box,) = snap_to_ink(np.array([[57, 14, 220, 50]], float), ink_mask(page))
+    assert box[0] <= 50  # the stem, 0.2 x the height beyond the edge, belongs to the line
