@@ -34,8 +34,10 @@ from yocr.data.rows import Box, merge_rows, same_row
 from yocr.detector.evaluate import DetectionScores
 from yocr.errors import YocrError
 
-ENGINES = ("yocr", "yocr+fallback", "tesseract-crops", "tesseract-page", "rapidocr")
-TESSERACT_ENGINES = ("yocr+fallback", "tesseract-crops", "tesseract-page")
+# "yocr" is what `yocr run` does by default (CRNN, Tesseract re-reading unsure lines when installed); "yocr-crnn" is
+# the CRNN alone.
+ENGINES = ("yocr", "yocr-crnn", "tesseract-crops", "tesseract-page", "rapidocr")
+TESSERACT_ENGINES = ("tesseract-crops", "tesseract-page")
 
 
 @dataclass(frozen=True)
@@ -149,8 +151,8 @@ def reader_config(name: str, cfg: PageBenchConfig):
                   conf=cfg.conf)
     if name == "yocr":
         return ReaderConfig(**common)
-    if name == "yocr+fallback":
-        return ReaderConfig(fallback="tesseract", **common)
+    if name == "yocr-crnn":
+        return ReaderConfig(fallback="none", **common)
     if name == "tesseract-crops":
         return ReaderConfig(recognizer="tesseract", **common)
     if name == "tesseract-page":
@@ -167,7 +169,15 @@ def engine_settings(name: str, cfg: PageBenchConfig) -> str:
     if name == "tesseract-crops":
         return f"{det}; Tesseract --psm 7 on each crop"
     rec = f"CRNN {cfg.recognizer_weights or 'shipped'}"
-    return f"{det}; {rec}" + ("; Tesseract re-reads lines below confidence 0.6" if name == "yocr+fallback" else "")
+    if name == "yocr-crnn":
+        return f"{det}; {rec} alone"
+    from yocr.pipeline import tesseract
+    from yocr.pipeline.reader import ReaderConfig
+
+    below = ReaderConfig().fallback_below
+    if not tesseract.available():
+        return f"{det}; {rec}; Tesseract is not installed, so no line is re-read"
+    return f"{det}; {rec}; Tesseract re-reads lines below confidence {below} and is kept where surer (yocr run's default)"
 
 
 class RapidOCREngine:

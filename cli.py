@@ -21,7 +21,7 @@ app.add_typer(bench_app, name="bench")
 
 from yocr.console import err, fail as _fail
 
-PAGE_ENGINES = ("yocr", "yocr+fallback", "tesseract-crops", "tesseract-page", "rapidocr")  # yocr.bench_pages.ENGINES
+PAGE_ENGINES = ("yocr", "yocr-crnn", "tesseract-crops", "tesseract-page", "rapidocr")  # yocr.bench_pages.ENGINES
 
 
 @app.callback()

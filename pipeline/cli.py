@@ -18,7 +18,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="Output folder; the input tree is mirrored there."),
         engine: str = typer.Option("yocr", help="'yocr' (detector + recognizer) or 'tesseract-page' (baseline)."),
         recognizer: str = typer.Option("crnn", help="What reads the detected lines: 'crnn' or 'tesseract'."),
-        fallback: str = typer.Option("none", help="'tesseract': re-read lines the CRNN is unsure of."),
+        fallback: str = typer.Option("auto", help="Tesseract re-reads the lines the CRNN is unsure of and keeps its "
+                                                  "reading where surer: 'auto' (when installed), 'tesseract', 'none'."),
         fallback_below: float = typer.Option(0.6, help="CRNN confidence below which --fallback re-reads a line."),
         json_out: bool = typer.Option(False, "--json", help="Also write NAME.json: boxes, text, confidences, timings."),
         overlay: bool = typer.Option(False, help="Also write NAME.overlay.png: the image with boxes and text drawn."),

@@ -7,6 +7,7 @@ Tesseract) are injected, so tests can replace any of them.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +23,11 @@ from yocr.pipeline.load import load_pages, to_bgr
 from yocr.pipeline.results import Line, Page
 from yocr.recognizer.reading import Reading
 
+log = logging.getLogger(__name__)
+
 RECOGNIZERS = ("crnn", "tesseract")
 ENGINES = ("yocr", "tesseract-page")
-FALLBACKS = ("none", "tesseract")
+FALLBACKS = ("auto", "tesseract", "none")
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,9 @@ class ReaderConfig:
 
     engine: str = "yocr"  # "yocr": detector + recognizer; "tesseract-page": Tesseract on the whole page
     recognizer: str = "crnn"  # what reads the detected lines: "crnn" or "tesseract"
-    fallback: str = "none"  # "tesseract": re-read lines whose CRNN confidence is below fallback_below
+    # Lines the CRNN reads with confidence below fallback_below are re-read by Tesseract, whose reading is kept when
+    # it is surer. "auto": when Tesseract is installed; "tesseract": always (an error without it); "none": never.
+    fallback: str = "auto"
     fallback_below: float = 0.6
     detector_weights: str | None = None
     recognizer_weights: str | None = None
@@ -101,8 +106,19 @@ def build_stages(cfg: ReaderConfig) -> Stages:
         recognize: LineReader = recognizer.read
     else:
         recognize = tesseract_lines()
-    fallback = tesseract_lines() if cfg.fallback == "tesseract" and cfg.recognizer == "crnn" else None
-    return Stages(detector, recognize, fallback)
+    return Stages(detector, recognize, fallback_reader(cfg))
+
+
+def fallback_reader(cfg: ReaderConfig) -> LineReader | None:
+    """Tesseract on crops for ``--fallback`` (None when the lines are already read by Tesseract or it is off)."""
+    from yocr.pipeline import tesseract
+
+    if cfg.recognizer != "crnn" or cfg.fallback == "none":
+        return None
+    if cfg.fallback == "auto" and not tesseract.available():
+        log.warning("tesseract is not installed: unsure lines are not re-read (see README to install it)")
+        return None
+    return tesseract_lines()
 
 
 # --- the steps ----------------------------------------------------------------------------------------------------
@@ -124,14 +140,15 @@ def recognise(stages: Stages, crops: list[np.ndarray]) -> list[Reading]:
 
 
 def fall_back(stages: Stages, crops: list[np.ndarray], readings: list[Reading], below: float) -> tuple[list[Reading], list[bool]]:
-    """Re-read with the fallback engine the crops read with confidence below ``below``; flags say which changed."""
+    """Re-read with the fallback engine the crops read with confidence below ``below``; its reading replaces the
+    first where it is not empty and surer (a higher confidence). Flags say which lines changed."""
     low = [i for i, r in enumerate(readings) if r.confidence < below]
     used = [False] * len(readings)
     if stages.fallback is None or not low:
         return readings, used
     readings = list(readings)
     for i, second in zip(low, stages.fallback([crops[i] for i in low])):
-        if second.text.strip():
+        if second.text.strip() and second.confidence > readings[i].confidence:
             readings[i], used[i] = second, True
     return readings, used
 

@@ -189,7 +189,7 @@ def test_engine_list_degrades_when_optional_engines_are_absent(tmp_path, monkeyp
     assert "rapidocr-onnxruntime is not installed" in skipped["rapidocr"]
     monkeypatch.setattr(tesseract, "available", lambda: False)
     usable, skipped = available_engines(ENGINES)
-    assert usable == ["yocr"] and set(skipped) == {"yocr+fallback", "tesseract-crops", "tesseract-page", "rapidocr"}
+    assert usable == ["yocr", "yocr-crnn"] and set(skipped) == {"tesseract-crops", "tesseract-page", "rapidocr"}
     # Nothing left to run: the report still says what was skipped and why.
     root = make_sroie(tmp_path / "sroie")
     report = bench_pages({"sroie": sroie_pages(root)}, tmp_path / "out", PageBenchConfig(engines=("rapidocr",)))

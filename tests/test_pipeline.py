@@ -210,6 +210,19 @@ def test_fallback_rereads_low_confidence_lines():
     assert {ln.engine for ln in page.lines} == {"tesseract"}
     sure = Reader(ReaderConfig(fallback="tesseract", fallback_below=0.1), stages=stages).read(image)
     assert calls == [2] and sure.text == "unsure\nunsure"  # nothing below the threshold: no second read
+    doubtful = Stages(InkDetector(), fixed_reader("unsure", 0.2), lambda crops: [Reading("worse", 0.1) for _ in crops])
+    kept = Reader(ReaderConfig(fallback="tesseract", fallback_below=0.5), stages=doubtful).read(image)
+    assert kept.text == "unsure\nunsure"  # Tesseract's reading is kept only where it is surer
+
+
+def test_auto_fallback_runs_without_tesseract(monkeypatch):
+    from yocr.pipeline import tesseract
+    from yocr.pipeline.reader import fallback_reader
+
+    monkeypatch.setattr(tesseract, "available", lambda: False)
+    assert fallback_reader(ReaderConfig()) is None  # the default: no Tesseract, no re-reading, no error
+    assert fallback_reader(ReaderConfig(fallback="none")) is None
+    assert fallback_reader(ReaderConfig(recognizer="tesseract")) is None
 
 
 def test_bad_config_values_are_refused():

@@ -83,6 +83,7 @@ def test_confidence_is_lower_when_a_character_is_uncertain():
     probs[2] = [0.1, 0.35, 0.55]
     unsure = cs.ctc_greedy(probs)[1]
     assert 0 <= unsure < sure <= 1
+    assert unsure == pytest.approx(0.55)  # the least sure character sets the line's confidence
 
 
 def test_restrict_mask_rejects_characters_the_model_cannot_output():
