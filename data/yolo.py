@@ -228,8 +228,16 @@ def yolo_folder_pages(root: str | Path, split: str) -> list[AnnotatedPage]:
 
 
 def sroie_split(root: str | Path) -> tuple[list[AnnotatedPage], list[AnnotatedPage]]:
-    """SROIE pages in the fixed split: receipts 000-525 to train, 526-625 to validate."""
-    return sroie_pages(root, *SROIE_TRAIN), sroie_pages(root, *SROIE_VAL)
+    """SROIE pages split into train and validation.
+
+    SROIE's own numbering (every file named 000-625) gets the fixed split: receipts 000-525 to train, 526-625 to
+    validate. Any other SROIE-style folder (a user's own pages) is split by sorted file name: every tenth page
+    validates, the rest train; no page is in both.
+    """
+    pages = sroie_pages(root)
+    if pages and all(p.image.stem.isdigit() and int(p.image.stem) <= SROIE_VAL[1] for p in pages):
+        return sroie_pages(root, *SROIE_TRAIN), sroie_pages(root, *SROIE_VAL)
+    return [p for i, p in enumerate(pages) if i % 10 != 9], pages[9::10]
 
 
 def funsd_split(root: str | Path) -> tuple[list[AnnotatedPage], list[AnnotatedPage]]:

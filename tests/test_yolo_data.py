@@ -279,3 +279,16 @@ def test_cli_data_errors_name_the_file(cli, tmp_path):
     assert "missing" in result.output
     result = runner.invoke(cli, ["data", "yolo", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
+
+
+def test_own_sroie_style_pages_split_by_name_without_overlap(tmp_path):
+    from yocr.data.yolo import sroie_split
+
+    root = tmp_path / "mine"
+    (root / "box").mkdir(parents=True)
+    for k in range(20):
+        _image(root / "img" / f"shop-{k:02d}.jpg")
+        (root / "box" / f"shop-{k:02d}.csv").write_text("10,10,60,10,60,30,10,30,TOTAL\n", encoding="utf-8")
+    train, val = sroie_split(root)
+    names = lambda pages: {p.image.stem for p in pages}  # noqa: E731
+    assert names(val) == {"shop-09", "shop-19"} and len(train) == 18 and not names(train) & names(val)
