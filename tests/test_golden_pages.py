@@ -2,7 +2,6 @@
 
 The expected ``.txt`` files were written by the shipped models and checked by eye against the images
 (``tests/golden/make_pages.py`` renders the images). A change of models that changes a reading shows up here.
-Known reading error kept in the expected output: the letter's last line loses its final full stop ("8 April").
 """
 
 from __future__ import annotations
