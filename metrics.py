@@ -55,6 +55,16 @@ def exact_accuracy(predictions: Iterable[str], truths: Iterable[str], case_sensi
     return sum(fold(p, case_sensitive) == fold(t, case_sensitive) for p, t in pairs) / len(pairs)
 
 
+def ratio(part: float, whole: float) -> float:
+    """``part / whole``, 0 when ``whole`` is 0 (precision with no predictions, recall with no truths)."""
+    return part / whole if whole else 0.0
+
+
+def f1_score(precision: float, recall: float) -> float:
+    """Harmonic mean of precision and recall, 0 when both are 0."""
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
 @dataclass(frozen=True)
 class WordCounts:
     """Words of a prediction matched against a truth as multisets of whitespace tokens (order does not count)."""
@@ -65,16 +75,15 @@ class WordCounts:
 
     @property
     def precision(self) -> float:
-        return self.matched / self.predicted if self.predicted else 0.0
+        return ratio(self.matched, self.predicted)
 
     @property
     def recall(self) -> float:
-        return self.matched / self.truth if self.truth else 0.0
+        return ratio(self.matched, self.truth)
 
     @property
     def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return f1_score(self.precision, self.recall)
 
     def __add__(self, other: "WordCounts") -> "WordCounts":
         return WordCounts(self.matched + other.matched, self.predicted + other.predicted, self.truth + other.truth)

@@ -236,7 +236,10 @@ def sroie_split(root: str | Path) -> tuple[list[AnnotatedPage], list[AnnotatedPa
     """
     pages = sroie_pages(root)
     if pages and all(p.image.stem.isdigit() and int(p.image.stem) <= SROIE_VAL[1] for p in pages):
-        return sroie_pages(root, *SROIE_TRAIN), sroie_pages(root, *SROIE_VAL)
+        def numbered(first: int, last: int) -> list[AnnotatedPage]:
+            return [p for p in pages if first <= int(p.image.stem) <= last]
+
+        return numbered(*SROIE_TRAIN), numbered(*SROIE_VAL)
     return [p for i, p in enumerate(pages) if i % 10 != 9], pages[9::10]
 
 

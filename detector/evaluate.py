@@ -21,6 +21,7 @@ from yocr.data.annotations import AnnotatedPage, funsd_pages, sroie_pages
 from yocr.data.rows import Box, merge_rows
 from yocr.data.yolo import FUNSD_VAL_COUNT, SROIE_VAL
 from yocr.errors import ImageLoadError, YocrError
+from yocr.metrics import f1_score, ratio
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -67,20 +68,19 @@ class DetectionScores:
 
     @property
     def precision(self) -> float:
-        return self.true_positives / self.predictions if self.predictions else 0.0
+        return ratio(self.true_positives, self.predictions)
 
     @property
     def recall(self) -> float:
-        return self.true_positives / self.truths if self.truths else 0.0
+        return ratio(self.true_positives, self.truths)
 
     @property
     def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return f1_score(self.precision, self.recall)
 
     @property
     def seconds_per_page(self) -> float:
-        return self.seconds / self.pages if self.pages else 0.0
+        return ratio(self.seconds, self.pages)
 
     def add(self, pred: Sequence[Box], truth: Sequence[Box], seconds: float, iou_threshold: float = 0.5) -> None:
         self.pages += 1
