@@ -37,17 +37,6 @@ def union_box(boxes: Iterable[Sequence[float]]) -> Box:
     )
 
 
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """Intersection over union of two ``(x0, y0, x1, y1)`` boxes (0 when either is empty)."""
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    union = box_width(a) * box_height(a) + box_width(b) * box_height(b) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
 def vertical_overlap(a: Sequence[float], b: Sequence[float]) -> float:
     """Height shared by two boxes (negative when they are apart vertically)."""
     return float(min(a[3], b[3]) - max(a[1], b[1]))

@@ -175,8 +175,12 @@ def reading_order(lines: Sequence[LineBox]) -> list[LineBox]:
     return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.x0)]
 
 
-def ink_mask(image_bgr: np.ndarray) -> np.ndarray:
-    """Dark-on-light ink of a page (adaptive threshold, so uneven light does not flood it), as a 0/1 uint8 array."""
+def ink_mask(image_bgr: np.ndarray, speck: int = 0) -> np.ndarray:
+    """Dark-on-light ink of a page (adaptive threshold, so uneven light does not flood it), as a 0/1 uint8 array.
+
+    Connected blobs of fewer than ``speck`` pixels (scanner noise, paper texture) are not ink: on a noisy scan they
+    otherwise sit close enough together to pull a line box out into the blank margin (see :func:`snap_to_ink`).
+    """
     import cv2
 
     grey = image_bgr if image_bgr.ndim == 2 else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
@@ -185,7 +189,21 @@ def ink_mask(image_bgr: np.ndarray) -> np.ndarray:
     span = max(40, max(ink.shape) // 40)
     rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, span), np.uint8))
     rules |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((span, 1), np.uint8))
-    return ink & (1 - rules)
+    ink &= 1 - rules
+    if speck > 1:
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+        keep = stats[:, cv2.CC_STAT_AREA] >= speck
+        keep[0] = False
+        ink = keep[labels].astype(np.uint8)
+    return ink
+
+
+def speck_size(line_heights: np.ndarray, fraction: float = 0.15) -> int:
+    """Blob area (pixels) below which ink is noise: a square of ``fraction`` x the median line height, at least 2."""
+    heights = np.asarray(line_heights, dtype=np.float64).reshape(-1)
+    if not len(heights):
+        return 2
+    return max(2, int(round((fraction * float(np.median(heights))) ** 2)))
 
 
 def snap_to_ink(
@@ -237,3 +255,37 @@ def snap_to_ink(
         new_x1 = right + 1 if (right + 1 > x1 or x1 - right - 1 > trim * h) else x1
         boxes[k, 0], boxes[k, 2] = new_x0, new_x1
     return boxes
+
+
+def split_at_gaps(
+    boxes: np.ndarray, scores: np.ndarray, ink: np.ndarray, gap: float = 1.2, band: float = 0.2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Line boxes cut where their ink has a blank run wider than ``gap`` x the box height.
+
+    The training targets keep two segments of a row apart when the gap between their annotated boxes exceeds 1.0 x
+    the line height (:func:`yocr.data.rows.merge_rows`); annotated boxes are padded a little on each side, so between
+    inked columns that rule is about 1.2 x the height. The detector sometimes joins such segments anyway (a receipt's
+    label and its amount); this applies the rule to the ink. Only the middle of the box (without ``band`` x the
+    height at top and bottom, where neighbouring lines' ascenders and descenders reach) is looked at. Each piece keeps
+    the box's score; the outer edges stay where they were, inner edges sit on the ink. Returns ``(boxes, scores)``.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    out_boxes: list[tuple[float, float, float, float]] = []
+    out_scores: list[float] = []
+    height, width = ink.shape[:2]
+    for (x0, y0, x1, y1), score in zip(boxes, scores):
+        h = y1 - y0
+        ya, yb = max(0, int(round(y0 + band * h))), min(height, int(round(y1 - band * h)))
+        xa, xb = max(0, int(np.floor(x0))), min(width, int(np.ceil(x1)))
+        cols = np.nonzero(ink[ya:yb, xa:xb].any(axis=0))[0] if yb > ya and xb > xa else np.zeros(0, int)
+        cuts = np.nonzero(np.diff(cols) > gap * h)[0] if len(cols) > 1 else []
+        if not len(cuts):
+            out_boxes.append((x0, y0, x1, y1))
+            out_scores.append(score)
+            continue
+        lefts = [x0] + [float(xa + cols[i + 1]) for i in cuts]
+        rights = [float(xa + cols[i] + 1) for i in cuts] + [x1]
+        out_boxes.extend((a, y0, b, y1) for a, b in zip(lefts, rights))
+        out_scores.extend([score] * len(lefts))
+    return np.array(out_boxes, dtype=np.float64).reshape(-1, 4), np.array(out_scores, dtype=np.float64)

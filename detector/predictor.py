@@ -22,6 +22,8 @@ from yocr.detector.boxes import (
     merge_line_boxes,
     reading_order,
     snap_to_ink,
+    split_at_gaps,
+    speck_size,
     tiles,
     touches_inner_border,
 )
@@ -139,14 +141,17 @@ class Detector:
             boxes = snap_to_ink(boxes, ink)
         if self.merge:
             boxes, scores = merge_line_boxes(boxes, scores, cut=cut)
+        if ink is not None and len(boxes):
+            boxes, scores = split_at_gaps(boxes, scores, ink)
         return reading_order(from_arrays(boxes, scores))
 
     def detect(self, image_bgr: np.ndarray) -> list[LineBox]:
         """Line boxes (page pixels, with scores) of one BGR (or grey) image, in reading order; [] when none."""
         image = as_bgr(image_bgr)
         height, width = image.shape[:2]
-        ink = ink_mask(image) if self.snap else None
-        return self.postprocess(*self.raw(image), width, height, ink)
+        boxes, scores, cut = self.raw(image)
+        ink = ink_mask(image, speck_size(boxes[:, 3] - boxes[:, 1])) if self.snap and len(boxes) else None
+        return self.postprocess(boxes, scores, cut, width, height, ink)
 
     def detect_many(self, images: Sequence[np.ndarray]) -> list[list[LineBox]]:
         return [self.detect(im) for im in images]

@@ -262,3 +262,37 @@ def test_snap_to_ink_takes_in_a_glyph_just_outside_the_box():
     cv2.putText(page, "hank you", (62, 48), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
     (box,) = snap_to_ink(np.array([[57, 14, 220, 50]], float), ink_mask(page))
     assert box[0] <= 50  # the stem, 0.2 x the height beyond the edge, belongs to the line
+
+
+def test_ink_mask_drops_scanner_specks_that_would_pull_a_box_into_the_margin():
+    from yocr.detector.boxes import ink_mask, snap_to_ink, speck_size
+
+    page = np.full((80, 700, 3), 255, np.uint8)
+    cv2.putText(page, "07 3823455", (20, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)  # ink x 21..188
+    for x in range(200, 600, 14):  # a trail of one-pixel specks in the blank margin, closer together than a space
+        page[35, x] = 0
+    box = np.array([[40, 20, 150, 56]], float)  # the model's box, a little short of the text at both ends
+    assert speck_size(np.array([36.0, 30.0, 40.0])) == round((0.15 * 36) ** 2)
+    noisy = snap_to_ink(box, ink_mask(page))[0]
+    clean = snap_to_ink(box, ink_mask(page, speck=speck_size(np.array([36.0]))))[0]
+    assert noisy[2] > 300  # the specks chain the box out along the margin (as far as its reach)...
+    assert 186 <= clean[2] <= 192  # ...without them it ends at the text
+    assert ink_mask(page, speck=4)[35, 200:600].sum() == 0
+
+
+def test_split_at_gaps_cuts_a_box_only_at_gaps_wider_than_the_line_rule():
+    from yocr.detector.boxes import ink_mask, split_at_gaps
+
+    page = np.full((70, 800, 3), 255, np.uint8)
+    cv2.putText(page, "TOTAL", (20, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)  # ink x ~20..118, h ~30
+    cv2.putText(page, "25.85", (300, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)  # far right: another segment
+    cv2.putText(page, "Co Reg", (500, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)  # word spaces stay
+    ink = ink_mask(page)
+    boxes, scores = split_at_gaps(np.array([[15, 15, 420, 50], [495, 15, 620, 50]], float), np.array([0.9, 0.8]), ink)
+    assert len(boxes) == 3 and scores.tolist() == [0.9, 0.9, 0.8]
+    (a, b, c) = boxes
+    assert a[0] == 15 and 110 <= a[2] <= 125  # outer edge kept, inner edge on the ink
+    assert 295 <= b[0] <= 305 and b[2] == 420
+    assert c.tolist() == [495, 15, 620, 50]
+    none, _ = split_at_gaps(np.zeros((0, 4)), np.zeros(0), ink)
+    assert none.shape == (0, 4)

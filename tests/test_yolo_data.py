@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from yocr.data.annotations import Region
 from yocr.data.box_augment import BoxAugmentConfig, augment_yolo, augment_yolo_folder, box_augmentations
-from yocr.data.rows import iou, merge_rows, same_row
+from yocr.data.rows import merge_rows, same_row
+from yocr.detector.evaluate import iou_matrix
 from yocr.data.synth_pages import SynthPagesConfig, render_page, synth_pages, warp_boxes
 from yocr.data.yolo import (
     build_yolo_dataset,
@@ -71,9 +72,9 @@ def test_merge_rows_drops_empty_boxes_and_rejects_negative_gap():
 
 
 def test_iou_and_same_row():
-    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
-    assert iou((0, 0, 10, 10), (20, 20, 30, 30)) == 0.0
-    assert abs(iou((0, 0, 10, 10), (5, 0, 15, 10)) - 1 / 3) < 1e-9
+    assert iou_matrix([[0, 0, 10, 10]], [[0, 0, 10, 10]])[0, 0] == 1.0
+    assert iou_matrix([[0, 0, 10, 10]], [[20, 20, 30, 30]])[0, 0] == 0.0
+    assert abs(iou_matrix([[0, 0, 10, 10]], [[5, 0, 15, 10]])[0, 0] - 1 / 3) < 1e-9
     assert same_row((0, 0, 10, 20), (20, 8, 30, 28))
     assert not same_row((0, 0, 10, 20), (20, 12, 30, 32))
 
