@@ -178,8 +178,9 @@ def reading_order(lines: Sequence[LineBox]) -> list[LineBox]:
 def ink_mask(image_bgr: np.ndarray, speck: int = 0) -> np.ndarray:
     """Dark-on-light ink of a page (adaptive threshold, so uneven light does not flood it), as a 0/1 uint8 array.
 
-    Connected blobs of fewer than ``speck`` pixels (scanner noise, paper texture) are not ink: on a noisy scan they
-    otherwise sit close enough together to pull a line box out into the blank margin (see :func:`snap_to_ink`).
+    Connected blobs of fewer than ``speck`` pixels (scanner noise, paper texture) are not ink unless they lie next to
+    a larger blob (punctuation): on a noisy scan they otherwise sit close enough together to pull a line box out into
+    the blank margin (see :func:`snap_to_ink`).
     """
     import cv2
 
@@ -192,7 +193,15 @@ def ink_mask(image_bgr: np.ndarray, speck: int = 0) -> np.ndarray:
     ink &= 1 - rules
     if speck > 1:
         _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-        keep = stats[:, cv2.CC_STAT_AREA] >= speck
+        large = stats[:, cv2.CC_STAT_AREA] >= speck
+        large[0] = False
+        solid = large[labels].astype(np.uint8)
+        # a small blob next to a glyph is punctuation (a full stop, the dot of an i): keep those within twice the
+        # speck's side of a larger blob
+        side = 4 * int(np.ceil(np.sqrt(speck))) + 1
+        near = cv2.dilate(solid, np.ones((side, side), np.uint8))
+        keep = large.copy()
+        keep[np.unique(labels[(near > 0) & (ink > 0)])] = True
         keep[0] = False
         ink = keep[labels].astype(np.uint8)
     return ink

@@ -269,7 +269,7 @@ def test_ink_mask_drops_scanner_specks_that_would_pull_a_box_into_the_margin():
 
     page = np.full((80, 700, 3), 255, np.uint8)
     cv2.putText(page, "07 3823455", (20, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)  # ink x 21..188
-    for x in range(200, 600, 14):  # a trail of one-pixel specks in the blank margin, closer together than a space
+    for x in range(206, 600, 14):  # a trail of one-pixel specks in the blank margin, closer together than a space
         page[35, x] = 0
     box = np.array([[40, 20, 150, 56]], float)  # the model's box, a little short of the text at both ends
     assert speck_size(np.array([36.0, 30.0, 40.0])) == round((0.15 * 36) ** 2)
@@ -277,7 +277,7 @@ def test_ink_mask_drops_scanner_specks_that_would_pull_a_box_into_the_margin():
     clean = snap_to_ink(box, ink_mask(page, speck=speck_size(np.array([36.0]))))[0]
     assert noisy[2] > 300  # the specks chain the box out along the margin (as far as its reach)...
     assert 186 <= clean[2] <= 192  # ...without them it ends at the text
-    assert ink_mask(page, speck=4)[35, 200:600].sum() == 0
+    assert ink_mask(page, speck=4)[35, 206:600].sum() == 0
 
 
 def test_split_at_gaps_cuts_a_box_only_at_gaps_wider_than_the_line_rule():
@@ -296,3 +296,14 @@ def test_split_at_gaps_cuts_a_box_only_at_gaps_wider_than_the_line_rule():
     assert c.tolist() == [495, 15, 620, 50]
     none, _ = split_at_gaps(np.zeros((0, 4)), np.zeros(0), ink)
     assert none.shape == (0, 4)
+
+
+def test_ink_mask_keeps_punctuation_next_to_a_word():
+    from yocr.detector.boxes import ink_mask
+
+    page = np.full((60, 300, 3), 255, np.uint8)
+    cv2.putText(page, "guests", (10, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+    cv2.rectangle(page, (108, 37), (110, 39), (0, 0, 0), -1)  # a 3 x 3 full stop, just after the s
+    cv2.rectangle(page, (250, 37), (252, 39), (0, 0, 0), -1)  # the same blob alone in the margin
+    ink = ink_mask(page, speck=16)
+    assert ink[37:40, 108:111].all() and not ink[37:40, 250:253].any()
