@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -34,6 +34,8 @@ class LineScores:
     lines_per_second: float
     load_seconds: float
     settings: str = ""
+    calibration_error: float = 0.0
+    confidence_bins: list = field(default_factory=list)
 
 
 LineEngine = Callable[[list[np.ndarray]], list[Reading]]
@@ -117,8 +119,11 @@ def bench_lines(
         else:
             raise YocrError(f"unknown engine {name!r}: choose from crnn, tesseract")
         t = time.perf_counter()
-        texts = [r.text for r in engine(images)]
+        reads = engine(images)
         seconds = time.perf_counter() - t
+        texts = [r.text for r in reads]
+        right = [metrics.fold(p, case_sensitive) == metrics.fold(q, case_sensitive) for p, q in zip(texts, truths)]
+        bins, gap = metrics.calibration([r.confidence for r in reads], right)
         readings[name] = texts
         results.append(
             LineScores(
@@ -130,6 +135,8 @@ def bench_lines(
                 lines_per_second=len(texts) / seconds if seconds > 0 else float("inf"),
                 load_seconds=load_s,
                 settings=settings,
+                calibration_error=gap,
+                confidence_bins=[asdict(b) for b in bins],
             )
         )
     write_line_report(out, results, samples, readings, labels, case_sensitive, problems, images)
@@ -142,9 +149,9 @@ def write_line_report(out, results, samples, readings, labels, case_sensitive, p
     rows = [asdict(r) for r in results]
     atomic_write_text(out / "lines.json", json.dumps({"machine": machine, "data": [str(p) for p in labels],
                                                       "case_sensitive": case_sensitive, "results": rows}, indent=2))
-    header = "engine,lines,cer,wer,accuracy,lines_per_second,load_seconds,settings\n"
+    header = "engine,lines,cer,wer,accuracy,lines_per_second,load_seconds,calibration_error,settings\n"
     atomic_write_text(out / "lines.csv", header + "".join(
-        f'{r.engine},{r.lines},{r.cer:.4f},{r.wer:.4f},{r.accuracy:.4f},{r.lines_per_second:.1f},{r.load_seconds:.2f},"{r.settings}"\n'
+        f'{r.engine},{r.lines},{r.cer:.4f},{r.wer:.4f},{r.accuracy:.4f},{r.lines_per_second:.1f},{r.load_seconds:.2f},{r.calibration_error:.4f},"{r.settings}"\n'
         for r in results))
     md = [f"# Line recognition benchmark\n", f"Data: {', '.join(str(p) for p in labels)} ({len(samples)} lines); "
           f"case {'sensitive' if case_sensitive else 'folded'}; machine: {machine}.\n",
@@ -153,6 +160,14 @@ def write_line_report(out, results, samples, readings, labels, case_sensitive, p
            f"{r.settings} |" for r in results]
     if problems:
         md += ["", f"{len(problems)} crops skipped: " + "; ".join(problems[:10])]
+    md += ["", "## Confidence", "",
+           "How often lines at each confidence are read exactly right; calibration error = the lines-weighted mean "
+           "gap between the two (0 is perfect)."]
+    for r in results:
+        md += ["", f"{r.engine}: calibration error {r.calibration_error:.3f}", "",
+               "| confidence | lines | mean confidence | read exactly right |", "|---|---|---|---|"]
+        md += [f"| {b['low']:.2f}–{b['high']:.2f} | {b['lines']} | {b['mean_confidence']:.2f} | {b['exact']:.1%} |"
+               for b in r.confidence_bins]
     # The worst-read lines of the first engine, with every engine's reading.
     first = results[0].engine
     errs = sorted(range(len(samples)), key=lambda i: -metrics.cer([readings[first][i]], [samples[i].label], case_sensitive))

@@ -253,7 +253,7 @@ def bench_lines_cmd(
         _fail(exc)
     for r in results:
         print(f"{r.engine}\tlines={r.lines}\tCER={r.cer:.4f}\tWER={r.wer:.4f}\taccuracy={r.accuracy:.4f}\t"
-              f"lines/s={r.lines_per_second:.1f}\t{r.settings}")
+              f"lines/s={r.lines_per_second:.1f}\tcalibration_error={r.calibration_error:.3f}\t{r.settings}")
     err.print(f"report: {out / 'lines.md'}")
 
 

@@ -102,3 +102,43 @@ def word_scores(predictions: Iterable[str], truths: Iterable[str], case_sensitiv
     for p, t in zip(predictions, truths, strict=True):
         total += word_counts(p, t, case_sensitive)
     return total
+
+
+CONFIDENCE_EDGES = (0.0, 0.5, 0.8, 0.9, 0.99, 1.0)
+
+
+@dataclass(frozen=True)
+class ConfidenceBin:
+    """Lines whose confidence lies in ``[low, high)`` (the last bin includes 1.0) and how many were read exactly."""
+
+    low: float
+    high: float
+    lines: int
+    mean_confidence: float
+    exact: float  # share of these lines read exactly right
+
+
+def calibration(
+    confidences: Iterable[float], correct: Iterable[bool], edges: Iterable[float] = CONFIDENCE_EDGES
+) -> tuple[list[ConfidenceBin], float]:
+    """Confidence bins and the expected calibration error (lines-weighted mean of |exact share - mean confidence|).
+
+    A calibrated engine's lines at confidence 0.9 are right 90 % of the time; the error is 0 for a perfect one.
+    Empty bins are left out; the error is 0 when there are no lines.
+    """
+    conf = [float(c) for c in confidences]
+    ok = [bool(c) for c in correct]
+    if len(conf) != len(ok):
+        raise ValueError(f"{len(conf)} confidences for {len(ok)} lines")
+    edges = list(edges)
+    bins, gap = [], 0.0
+    for k, (low, high) in enumerate(zip(edges, edges[1:])):
+        last = k == len(edges) - 2
+        members = [i for i, c in enumerate(conf) if low <= c < high or (last and c >= high)]
+        if not members:
+            continue
+        mean = sum(conf[i] for i in members) / len(members)
+        exact = sum(ok[i] for i in members) / len(members)
+        bins.append(ConfidenceBin(low, high, len(members), mean, exact))
+        gap += len(members) * abs(exact - mean)
+    return bins, gap / len(conf) if conf else 0.0

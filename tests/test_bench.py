@@ -228,8 +228,24 @@ def test_line_bench_writes_a_gallery(line_folder, tmp_path):
     assert results[0].lines == 6
     assert (tmp_path / "out" / "lines-gallery.png").is_file()
     assert "lines-gallery.png" in (tmp_path / "out" / "lines.md").read_text()
+    report = (tmp_path / "out" / "lines.md").read_text()
+    assert "## Confidence" in report and "crnn: calibration error" in report
+    assert 0 <= results[0].calibration_error <= 1
+    assert sum(b["lines"] for b in results[0].confidence_bins) == 6
 
 
 def test_reading_at_prefers_the_row_words_that_match_the_truth():
     row = EngineLine((0, 0, 300, 10), ((0, 0, 300, 10),), "Item Qty Total")  # one box over wide table columns
     assert reading_at((260, 0, 300, 10), [row], "TOTAL") == "Total"
+
+
+def test_calibration_bins_and_error():
+    from yocr.metrics import calibration
+
+    bins, gap = calibration([0.3, 0.35, 0.95, 0.95, 1.0], [False, True, True, True, True])
+    assert [(b.low, b.lines) for b in bins] == [(0.0, 2), (0.9, 2), (0.99, 1)]  # 1.0 falls in the last bin
+    assert bins[0].exact == 0.5 and abs(bins[0].mean_confidence - 0.325) < 1e-9
+    assert abs(gap - (2 * 0.175 + 2 * 0.05 + 0.0) / 5) < 1e-9
+    assert calibration([], []) == ([], 0.0)
+    with pytest.raises(ValueError):
+        calibration([0.5], [])
