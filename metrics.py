@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
@@ -124,9 +125,10 @@ def calibration(
     """Confidence bins and the expected calibration error (lines-weighted mean of |exact share - mean confidence|).
 
     A calibrated engine's lines at confidence 0.9 are right 90 % of the time; the error is 0 for a perfect one.
-    Empty bins are left out; the error is 0 when there are no lines.
+    Confidences are clipped to [0, 1] (NaN counts as 0). Empty bins are left out; the error is 0 when there are no
+    lines.
     """
-    conf = [float(c) for c in confidences]
+    conf = [min(1.0, max(0.0, float(c))) if math.isfinite(float(c)) else 0.0 for c in confidences]
     ok = [bool(c) for c in correct]
     if len(conf) != len(ok):
         raise ValueError(f"{len(conf)} confidences for {len(ok)} lines")

@@ -179,8 +179,8 @@ def ink_mask(image_bgr: np.ndarray, speck: int = 0) -> np.ndarray:
     """Dark-on-light ink of a page (adaptive threshold, so uneven light does not flood it), as a 0/1 uint8 array.
 
     Connected blobs of fewer than ``speck`` pixels (scanner noise, paper texture) are not ink unless they lie next to
-    a larger blob (punctuation): on a noisy scan they otherwise sit close enough together to pull a line box out into
-    the blank margin (see :func:`snap_to_ink`).
+    a larger blob (punctuation) or in a flat row of such blobs (a dot leader): on a noisy scan they otherwise sit close
+    enough together to pull a line box out into the blank margin (see :func:`snap_to_ink`).
     """
     import cv2
 
@@ -198,10 +198,18 @@ def ink_mask(image_bgr: np.ndarray, speck: int = 0) -> np.ndarray:
         solid = large[labels].astype(np.uint8)
         # a small blob next to a glyph is punctuation (a full stop, the dot of an i): keep those within twice the
         # speck's side of a larger blob
-        side = 4 * int(np.ceil(np.sqrt(speck))) + 1
-        near = cv2.dilate(solid, np.ones((side, side), np.uint8))
+        unit = int(np.ceil(np.sqrt(speck)))
+        near = cv2.dilate(solid, np.ones((4 * unit + 1, 4 * unit + 1), np.uint8))
         keep = large.copy()
         keep[np.unique(labels[(near > 0) & (ink > 0)])] = True
+        # a flat row of small blobs, each within four speck sides of the next, is a dot leader ("Total ..... 9.90"),
+        # not noise: keep rows at least twelve sides long and at most two high
+        small = ((~keep)[labels] & (ink > 0)).astype(np.uint8)
+        rows = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((1, 4 * unit + 1), np.uint8))
+        _, row_labels, row_stats, _ = cv2.connectedComponentsWithStats(rows, connectivity=8)
+        leader = (row_stats[:, cv2.CC_STAT_WIDTH] >= 12 * unit) & (row_stats[:, cv2.CC_STAT_HEIGHT] <= 2 * unit)
+        leader[0] = False
+        keep[np.unique(labels[leader[row_labels] & (small > 0)])] = True
         keep[0] = False
         ink = keep[labels].astype(np.uint8)
     return ink
@@ -283,12 +291,16 @@ def split_at_gaps(
     out_boxes: list[tuple[float, float, float, float]] = []
     out_scores: list[float] = []
     height, width = ink.shape[:2]
+    if len(boxes) != len(scores):
+        raise ValueError(f"{len(boxes)} boxes but {len(scores)} scores")
     for (x0, y0, x1, y1), score in zip(boxes, scores):
         h = y1 - y0
         ya, yb = max(0, int(round(y0 + band * h))), min(height, int(round(y1 - band * h)))
         xa, xb = max(0, int(np.floor(x0))), min(width, int(np.ceil(x1)))
-        cols = np.nonzero(ink[ya:yb, xa:xb].any(axis=0))[0] if yb > ya and xb > xa else np.zeros(0, int)
-        cuts = np.nonzero(np.diff(cols) > gap * h)[0] if len(cols) > 1 else []
+        usable = h >= 4 and yb > ya and xb > xa
+        cols = np.nonzero(ink[ya:yb, xa:xb].any(axis=0))[0] if usable else np.zeros(0, int)
+        # blank columns between consecutive inked ones: np.diff - 1
+        cuts = np.nonzero(np.diff(cols) - 1 > gap * h)[0] if len(cols) > 1 else []
         if not len(cuts):
             out_boxes.append((x0, y0, x1, y1))
             out_scores.append(score)

@@ -150,7 +150,8 @@ class Detector:
         image = as_bgr(image_bgr)
         height, width = image.shape[:2]
         boxes, scores, cut = self.raw(image)
-        ink = ink_mask(image, speck_size(boxes[:, 3] - boxes[:, 1])) if self.snap and len(boxes) else None
+        heights = clip_boxes(boxes, width, height)[:, [1, 3]] @ np.array([-1.0, 1.0])
+        ink = ink_mask(image, speck_size(heights[heights > 0])) if self.snap and len(boxes) else None
         return self.postprocess(boxes, scores, cut, width, height, ink)
 
     def detect_many(self, images: Sequence[np.ndarray]) -> list[list[LineBox]]:

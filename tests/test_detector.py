@@ -269,15 +269,16 @@ def test_ink_mask_drops_scanner_specks_that_would_pull_a_box_into_the_margin():
 
     page = np.full((80, 700, 3), 255, np.uint8)
     cv2.putText(page, "07 3823455", (20, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)  # ink x 21..188
+    rng = np.random.default_rng(0)
     for x in range(206, 600, 14):  # a trail of one-pixel specks in the blank margin, closer together than a space
-        page[35, x] = 0
+        page[rng.integers(28, 48), x] = 0
     box = np.array([[40, 20, 150, 56]], float)  # the model's box, a little short of the text at both ends
     assert speck_size(np.array([36.0, 30.0, 40.0])) == round((0.15 * 36) ** 2)
     noisy = snap_to_ink(box, ink_mask(page))[0]
     clean = snap_to_ink(box, ink_mask(page, speck=speck_size(np.array([36.0]))))[0]
     assert noisy[2] > 300  # the specks chain the box out along the margin (as far as its reach)...
     assert 186 <= clean[2] <= 192  # ...without them it ends at the text
-    assert ink_mask(page, speck=4)[35, 206:600].sum() == 0
+    assert ink_mask(page, speck=4)[:, 206:600].sum() == 0
 
 
 def test_split_at_gaps_cuts_a_box_only_at_gaps_wider_than_the_line_rule():
@@ -307,3 +308,33 @@ def test_ink_mask_keeps_punctuation_next_to_a_word():
     cv2.rectangle(page, (250, 37), (252, 39), (0, 0, 0), -1)  # the same blob alone in the margin
     ink = ink_mask(page, speck=16)
     assert ink[37:40, 108:111].all() and not ink[37:40, 250:253].any()
+
+
+def test_split_at_gaps_threshold_is_the_blank_run_against_the_height():
+    from yocr.detector.boxes import split_at_gaps
+
+    ink = np.zeros((40, 200), np.uint8)
+    ink[8:24, 10:40] = 1
+    ink[8:24, 73:100] = 1  # 33 blank columns before it: 1.1 x the height of 30, kept together
+    ink[8:24, 139:160] = 1  # 39 blank columns: 1.3 x, cut
+    boxes, _ = split_at_gaps(np.array([[5, 0, 170, 30]], float), np.array([0.5]), ink)
+    assert boxes.tolist() == [[5, 0, 100, 30], [139, 0, 170, 30]]
+    flat, _ = split_at_gaps(np.array([[5, 20, 170, 23]], float), np.array([0.5]), ink)  # too thin to judge
+    assert flat.tolist() == [[5, 20, 170, 23]]
+    with pytest.raises(ValueError):
+        split_at_gaps(np.array([[5, 0, 170, 30]], float), np.array([0.5, 0.6]), ink)
+
+
+def test_dot_leaders_are_ink_and_keep_their_line_whole():
+    from yocr.detector.boxes import ink_mask, speck_size, split_at_gaps
+
+    page = np.full((60, 700, 3), 255, np.uint8)
+    cv2.putText(page, "Total", (10, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)  # ink ~10..95
+    for x in range(110, 560, 12):  # a dot leader of 3 x 3 dots
+        cv2.rectangle(page, (x, 38), (x + 2, 40), (0, 0, 0), -1)
+    cv2.putText(page, "25.85", (575, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+    speck = speck_size(np.array([36.0]))
+    ink = ink_mask(page, speck)
+    assert ink[38:41, 302:305].all()  # a dot far from any glyph survives: it is in a leader
+    boxes, _ = split_at_gaps(np.array([[8, 12, 665, 48]], float), np.array([0.9]), ink, band=0.0)
+    assert len(boxes) == 1
