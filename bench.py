@@ -122,7 +122,7 @@ def bench_lines(
         reads = engine(images)
         seconds = time.perf_counter() - t
         texts = [r.text for r in reads]
-        right = [metrics.fold(p, case_sensitive) == metrics.fold(q, case_sensitive) for p, q in zip(texts, truths)]
+        right = metrics.exact_matches(texts, truths, case_sensitive)
         bins, gap = metrics.calibration([r.confidence for r in reads], right)
         readings[name] = texts
         results.append(
@@ -131,7 +131,7 @@ def bench_lines(
                 lines=len(texts),
                 cer=metrics.cer(texts, truths, case_sensitive),
                 wer=metrics.wer(texts, truths, case_sensitive),
-                accuracy=metrics.exact_accuracy(texts, truths, case_sensitive),
+                accuracy=metrics.ratio(sum(right), len(right)),
                 lines_per_second=len(texts) / seconds if seconds > 0 else float("inf"),
                 load_seconds=load_s,
                 settings=settings,

@@ -49,11 +49,14 @@ def wer(predictions: Iterable[str], truths: Iterable[str], case_sensitive: bool 
     return edits / words if words else float(edits > 0)
 
 
+def exact_matches(predictions: Iterable[str], truths: Iterable[str], case_sensitive: bool = True) -> list[bool]:
+    """Whether each prediction equals its truth (letter case folded unless ``case_sensitive``)."""
+    return [fold(p, case_sensitive) == fold(t, case_sensitive) for p, t in zip(predictions, truths, strict=True)]
+
+
 def exact_accuracy(predictions: Iterable[str], truths: Iterable[str], case_sensitive: bool = True) -> float:
-    pairs = list(zip(predictions, truths, strict=True))
-    if not pairs:
-        return 0.0
-    return sum(fold(p, case_sensitive) == fold(t, case_sensitive) for p, t in pairs) / len(pairs)
+    matches = exact_matches(predictions, truths, case_sensitive)
+    return ratio(sum(matches), len(matches))
 
 
 def ratio(part: float, whole: float) -> float:

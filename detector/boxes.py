@@ -223,6 +223,17 @@ def speck_size(line_heights: np.ndarray, fraction: float = 0.15) -> int:
     return max(2, int(round((fraction * float(np.median(heights))) ** 2)))
 
 
+def inked_columns(ink: np.ndarray, y0: float, y1: float, x_lo: float, x_hi: float, band: float = 0.2) -> np.ndarray:
+    """Page columns in ``[x_lo, x_hi)`` with ink in the middle of the row ``y0..y1`` (``band`` x its height left out at
+    top and bottom, where neighbouring lines' ascenders and descenders reach); empty when that leaves nothing."""
+    h = y1 - y0
+    ya, yb = max(0, int(round(y0 + band * h))), min(ink.shape[0], int(round(y1 - band * h)))
+    xa, xb = max(0, int(np.floor(x_lo))), min(ink.shape[1], int(np.ceil(x_hi)))
+    if yb <= ya or xb <= xa:
+        return np.zeros(0, np.int64)
+    return np.nonzero(ink[ya:yb, xa:xb].any(axis=0))[0] + xa
+
+
 def snap_to_ink(
     boxes: np.ndarray, ink: np.ndarray, gap: float = 1.0, reach: float = 1.5, trim: float = 0.5, near: float = 0.3
 ) -> np.ndarray:
@@ -237,17 +248,11 @@ def snap_to_ink(
     wider than ``trim`` x the height are trimmed. Rows with no ink (photos where the threshold finds nothing) keep their box.
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4).copy()
-    height, width = ink.shape[:2]
     for k, (x0, y0, x1, y1) in enumerate(boxes):
         h = y1 - y0
         if h < 4 or x1 - x0 < 2:
             continue
-        ya, yb = int(round(y0 + 0.2 * h)), int(round(y1 - 0.2 * h))
-        if yb <= ya:
-            continue
-        lo = max(0, int(np.floor(x0 - reach * (x1 - x0))))
-        hi = min(width, int(np.ceil(x1 + reach * (x1 - x0))))
-        cols = np.nonzero(ink[ya:yb, lo:hi].sum(axis=0) >= 1)[0] + lo
+        cols = inked_columns(ink, y0, y1, x0 - reach * (x1 - x0), x1 + reach * (x1 - x0))
         if len(cols) == 0:
             continue
         inside = cols[(cols >= x0) & (cols < x1)]
@@ -290,23 +295,19 @@ def split_at_gaps(
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
     out_boxes: list[tuple[float, float, float, float]] = []
     out_scores: list[float] = []
-    height, width = ink.shape[:2]
     if len(boxes) != len(scores):
         raise ValueError(f"{len(boxes)} boxes but {len(scores)} scores")
     for (x0, y0, x1, y1), score in zip(boxes, scores):
         h = y1 - y0
-        ya, yb = max(0, int(round(y0 + band * h))), min(height, int(round(y1 - band * h)))
-        xa, xb = max(0, int(np.floor(x0))), min(width, int(np.ceil(x1)))
-        usable = h >= 4 and yb > ya and xb > xa
-        cols = np.nonzero(ink[ya:yb, xa:xb].any(axis=0))[0] if usable else np.zeros(0, int)
+        cols = inked_columns(ink, y0, y1, x0, x1, band) if h >= 4 else np.zeros(0, np.int64)
         # blank columns between consecutive inked ones: np.diff - 1
         cuts = np.nonzero(np.diff(cols) - 1 > gap * h)[0] if len(cols) > 1 else []
         if not len(cuts):
             out_boxes.append((x0, y0, x1, y1))
             out_scores.append(score)
             continue
-        lefts = [x0] + [float(xa + cols[i + 1]) for i in cuts]
-        rights = [float(xa + cols[i] + 1) for i in cuts] + [x1]
+        lefts = [x0] + [float(cols[i + 1]) for i in cuts]
+        rights = [float(cols[i] + 1) for i in cuts] + [x1]
         out_boxes.extend((a, y0, b, y1) for a, b in zip(lefts, rights))
         out_scores.extend([score] * len(lefts))
     return np.array(out_boxes, dtype=np.float64).reshape(-1, 4), np.array(out_scores, dtype=np.float64)

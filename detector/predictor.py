@@ -150,7 +150,8 @@ class Detector:
         image = as_bgr(image_bgr)
         height, width = image.shape[:2]
         boxes, scores, cut = self.raw(image)
-        heights = clip_boxes(boxes, width, height)[:, [1, 3]] @ np.array([-1.0, 1.0])
+        clipped = clip_boxes(boxes, width, height)
+        heights = clipped[:, 3] - clipped[:, 1]
         ink = ink_mask(image, speck_size(heights[heights > 0])) if self.snap and len(boxes) else None
         return self.postprocess(boxes, scores, cut, width, height, ink)
 
