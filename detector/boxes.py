@@ -311,3 +311,115 @@ def split_at_gaps(
         out_boxes.extend((a, y0, b, y1) for a, b in zip(lefts, rights))
         out_scores.extend([score] * len(lefts))
     return np.array(out_boxes, dtype=np.float64).reshape(-1, 4), np.array(out_scores, dtype=np.float64)
+
+
+
+def ink_fractions(boxes: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """The share of each box's pixels that are ink (0 for boxes outside the page)."""
+    out = np.zeros(len(boxes))
+    for k, (x0, y0, x1, y1) in enumerate(np.round(np.asarray(boxes).reshape(-1, 4)).astype(int)):
+        part = ink[max(0, y0):max(0, y1), max(0, x0):max(0, x1)]
+        out[k] = part.mean() if part.size else 0.0
+    return out
+
+
+def drop_blank(
+    boxes: np.ndarray, scores: np.ndarray, ink: np.ndarray, least: float = 0.02, typical: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Line boxes without the ones that hold (almost) no ink: under ``least`` of their pixels.
+
+    Printed text inks 15-40 % of its line box; a box with under 2 % is a patch of faded thermal print, bleed-through
+    or scanner speckle (specks are not ink, :func:`ink_mask`). Only on pages where the threshold sees the text: when
+    the median box has under ``typical`` ink (a low-contrast photo), every box is kept. Returns ``(boxes, scores)``.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if not len(boxes):
+        return boxes, scores
+    share = ink_fractions(boxes, ink)
+    if np.median(share) < typical:
+        return boxes, scores
+    keep = share >= least
+    return boxes[keep], scores[keep]
+
+
+def lone_segments(
+    boxes: np.ndarray, ink: np.ndarray, grey: np.ndarray, gap: float = 1.0, low: float = 0.55, high: float = 1.0,
+    max_width: float = 2.0, pad: float = 0.1, border: int = 3, faint: float = 0.5, stack: float = 0.15,
+    sides: float = 0.25,
+) -> np.ndarray:
+    """Boxes for short inked segments standing alone in a row that has line boxes, which the detector left out.
+
+    The detector misses tiny lone segments more than anything else: a receipt's quantity "1" or a ":" set apart from
+    its row. Under the row rule (:func:`yocr.data.rows.merge_rows`) such a segment is a line of its own when it is
+    more than ``gap`` x the line height from any other ink of its row. Uncovered ink (``ink`` outside ``boxes``, its
+    glyphs joined across gaps under 0.4 x the median line height) becomes a line box when it
+
+    - lies in the row of a box (its centre between that box's top and bottom), more than ``gap`` x that box's height
+      from it and from any other ink of the row;
+    - is ``low``..``high`` x that box's height tall and at most ``max_width`` x as wide (boxes include some margin
+      above and below the glyphs), and fills at least 15 % of its bounding rectangle;
+    - does not touch the page border (scanner edges, shadows) and has no uncovered ink within ``stack`` x the height
+      above or below it (vertical text, drawings);
+    - is as dark as text: the median grey of its ink is no more than ``faint`` of the way from the page's typical
+      ink grey to its paper grey (bleed-through, smudges and faded stamps are lighter);
+    - has the same background on both sides: the median greys just left and right of it differ by at most
+      ``sides`` x the page's paper-to-ink contrast (on a photo, the dark side of a page's edge against the table
+      it lies on is 'ink' too).
+
+    The new box is as tall as the row's box, centred on the segment (rows on a skewed page are not level), and as
+    wide as the segment plus ``pad`` x the height on each side. Returns
+    the new boxes only, ``(n, 4)``.
+    """
+    import cv2
+
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    none = np.zeros((0, 4), np.float64)
+    heights = boxes[:, 3] - boxes[:, 1]
+    if not len(boxes) or not ink.any() or np.median(heights) < 4:
+        return none
+    height, width = ink.shape
+    free = ink.copy()
+    for x0, y0, x1, y1 in np.round(boxes).astype(int):
+        free[max(0, y0 - 2):max(0, y1 + 3), max(0, x0 - 2):max(0, x1 + 3)] = 0
+    join = max(1, int(0.4 * np.median(heights)))
+    closed = cv2.morphologyEx(free, cv2.MORPH_CLOSE, np.ones((1, join), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    text_grey = float(np.median(grey[ink > 0]))
+    paper_grey = float(np.median(grey))
+    found = []
+    for x, y, w, h, area in stats[1:count]:
+        if x <= border or y <= border or x + w >= width - border or y + h >= height - border:
+            continue
+        if area < 0.15 * w * h:
+            continue
+        centre = y + h / 2
+        row = np.nonzero((boxes[:, 1] < centre) & (centre < boxes[:, 3]))[0]
+        if not len(row):
+            continue
+        distance = np.maximum.reduce([boxes[row, 0] - (x + w), x - boxes[row, 2], np.zeros(len(row))])
+        nearest = row[int(np.argmin(distance))]
+        x0, y0, x1, y1 = boxes[nearest]
+        line = y1 - y0
+        if not (low * line <= h <= high * line) or w > max_width * line or distance.min() <= gap * line:
+            continue
+        if len(inked_columns(ink, y0, y1, x - gap * line, x - 2)):
+            continue
+        if len(inked_columns(ink, y0, y1, x + w + 2, x + w + gap * line)):
+            continue
+        reach = int(np.ceil(stack * line))
+        if closed[max(0, y - reach):y, x:x + w].any() or closed[y + h:y + h + reach, x:x + w].any():
+            continue
+        glyphs = grey[y:y + h, x:x + w][free[y:y + h, x:x + w] > 0]
+        if not len(glyphs) or np.median(glyphs) > text_grey + faint * (paper_grey - text_grey):
+            continue
+        top, bottom = y + h / 2 - line / 2, y + h / 2 + line / 2
+        band = slice(max(0, int(top + 0.2 * line)), max(0, int(bottom - 0.2 * line)))
+        side = max(2, int(round(0.5 * line)))
+        left, right = grey[band, max(0, x - side):max(0, x - 1)], grey[band, x + w + 1:x + w + side]
+        if not left.size or not right.size:
+            continue
+        if abs(float(np.median(left)) - float(np.median(right))) > sides * max(1.0, paper_grey - text_grey):
+            continue
+        found.append((x - pad * line, top, x + w + pad * line, bottom))
+    return np.array(found, dtype=np.float64).reshape(-1, 4)

@@ -17,8 +17,10 @@ from yocr.detector import ultra
 from yocr.detector.boxes import (
     LineBox,
     clip_boxes,
+    drop_blank,
     from_arrays,
     ink_mask,
+    lone_segments,
     merge_line_boxes,
     reading_order,
     snap_to_ink,
@@ -84,12 +86,13 @@ class Detector:
         max_det: int = 1000,
         merge: bool = True,
         snap: bool = True,
+        lone: bool = True,
     ):
         ckpt = load_checkpoint(weights)
         self.meta = {k: ckpt[k] for k in ("imgsz", "names", "meta", "path")}
         self._setup(ultra.model_from_checkpoint(ckpt), imgsz or int(ckpt["imgsz"]), conf, iou, device, tile,
                     tile_overlap, max_det, merge)
-        self.snap = snap
+        self.snap, self.lone = snap, lone
 
     @classmethod
     def from_yolo(cls, yolo: Any, imgsz: int = 640, **options: Any) -> "Detector":
@@ -98,9 +101,9 @@ class Detector:
         self.meta = {"imgsz": imgsz}
         defaults = dict(conf=0.25, iou=0.5, device="cpu", tile=0, tile_overlap=0.2, max_det=1000, merge=True)
         defaults.update(options)
-        snap = defaults.pop("snap", True)
+        snap, lone = defaults.pop("snap", True), defaults.pop("lone", True)
         self._setup(yolo, imgsz, **defaults)
-        self.snap = snap
+        self.snap, self.lone = snap, lone
         return self
 
     def _setup(self, yolo, imgsz, conf, iou, device, tile, tile_overlap, max_det, merge) -> None:
@@ -132,7 +135,7 @@ class Detector:
 
     def postprocess(
         self, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray, width: int, height: int,
-        ink: np.ndarray | None = None,
+        ink: np.ndarray | None = None, grey: np.ndarray | None = None,
     ) -> list[LineBox]:
         boxes = clip_boxes(boxes, width, height)
         keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
@@ -143,6 +146,11 @@ class Detector:
             boxes, scores = merge_line_boxes(boxes, scores, cut=cut)
         if ink is not None and len(boxes):
             boxes, scores = split_at_gaps(boxes, scores, ink)
+            boxes, scores = drop_blank(boxes, scores, ink)
+        if ink is not None and grey is not None and self.lone and len(boxes):
+            found = lone_segments(boxes, ink, grey)
+            boxes = np.concatenate([boxes, found])
+            scores = np.concatenate([scores, np.full(len(found), self.conf)])
         return reading_order(from_arrays(boxes, scores))
 
     def detect(self, image_bgr: np.ndarray) -> list[LineBox]:
@@ -152,8 +160,13 @@ class Detector:
         boxes, scores, cut = self.raw(image)
         clipped = clip_boxes(boxes, width, height)
         heights = clipped[:, 3] - clipped[:, 1]
-        ink = ink_mask(image, speck_size(heights[heights > 0])) if self.snap and len(boxes) else None
-        return self.postprocess(boxes, scores, cut, width, height, ink)
+        if not self.snap or not len(boxes):
+            return self.postprocess(boxes, scores, cut, width, height)
+        import cv2
+
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        ink = ink_mask(grey, speck_size(heights[heights > 0]))
+        return self.postprocess(boxes, scores, cut, width, height, ink, grey)
 
     def detect_many(self, images: Sequence[np.ndarray]) -> list[list[LineBox]]:
         return [self.detect(im) for im in images]

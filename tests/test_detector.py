@@ -338,3 +338,73 @@ def test_dot_leaders_are_ink_and_keep_their_line_whole():
     assert ink[38:41, 302:305].all()  # a dot far from any glyph survives: it is in a leader
     boxes, _ = split_at_gaps(np.array([[8, 12, 665, 48]], float), np.array([0.9]), ink, band=0.0)
     assert len(boxes) == 1
+
+
+def _receipt_row(width: int = 900) -> np.ndarray:
+    """A white page with one receipt row: 'Coffee' boxed by the detector, a lone quantity '1' far to its right."""
+    page = np.full((120, width, 3), 255, np.uint8)
+    cv2.putText(page, "Coffee", (40, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)  # ink ~40..150, y ~50..77
+    cv2.putText(page, "1", (400, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)  # ~8 x 22 px, 250 px away
+    return page
+
+
+def test_lone_segments_boxes_a_quantity_standing_alone_in_a_boxed_row():
+    from yocr.detector.boxes import ink_mask, lone_segments
+
+    page = _receipt_row()
+    grey = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
+    row = np.array([[36.0, 44.0, 156.0, 80.0]])  # the detector's box of "Coffee", 36 px high
+    found = lone_segments(row, ink_mask(grey), grey)
+    assert found.shape == (1, 4)
+    x0, y0, x1, y1 = found[0]
+    assert 395 <= x0 < 402 and 415 < x1 <= 426  # the "1" (~403..419) plus a little margin
+    assert y1 - y0 == pytest.approx(36.0) and y0 < 50 and y1 > 70  # as tall as its row's box, around the glyph
+    # nothing when no box is in its row, or when the segment is within the row rule's gap of the boxed line
+    assert lone_segments(row + [0, 60, 0, 60], ink_mask(grey), grey).shape == (0, 4)
+    assert lone_segments(np.zeros((0, 4)), ink_mask(grey), grey).shape == (0, 4)
+    near = np.full((120, 900, 3), 255, np.uint8)
+    cv2.putText(near, "Coffee", (40, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+    cv2.putText(near, "1", (175, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)  # 25 px: < 1.0 x the height
+    near_grey = cv2.cvtColor(near, cv2.COLOR_BGR2GRAY)
+    assert lone_segments(row, ink_mask(near_grey), near_grey).shape == (0, 4)
+
+
+def test_lone_segments_ignores_faint_marks_page_edges_and_vertical_text():
+    from yocr.detector.boxes import ink_mask, lone_segments
+
+    row = np.array([[36.0, 44.0, 156.0, 80.0]])
+    faint = _receipt_row()
+    faint[40:90, 380:440][faint[40:90, 380:440] < 128] = 200  # the "1" faded to light grey (bleed-through)
+    grey = cv2.cvtColor(faint, cv2.COLOR_BGR2GRAY)
+    assert lone_segments(row, ink_mask(grey), grey).shape == (0, 4)
+
+    edge = _receipt_row()
+    edge[:, 410:] = 90  # the page ends at x = 410 and a dark table begins: the two sides of the "1" differ
+    grey = cv2.cvtColor(edge, cv2.COLOR_BGR2GRAY)
+    assert lone_segments(row, ink_mask(grey), grey).shape == (0, 4)
+
+    stacked = _receipt_row()
+    cv2.putText(stacked, "2", (400, 95), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)  # glyph right below: a column
+    grey = cv2.cvtColor(stacked, cv2.COLOR_BGR2GRAY)
+    assert lone_segments(row, ink_mask(grey), grey).shape == (0, 4)
+
+    border = np.ascontiguousarray(_receipt_row()[:72])  # the scan ends just below the row: the "1" touches it
+    grey = cv2.cvtColor(border, cv2.COLOR_BGR2GRAY)
+    assert lone_segments(row, ink_mask(grey), grey).shape == (0, 4)
+    assert lone_segments(row, ink_mask(grey), grey, border=-1).shape == (1, 4)  # (what the border test removes)
+
+
+def test_drop_blank_removes_boxes_without_ink_unless_the_page_shows_none():
+    from yocr.detector.boxes import drop_blank
+
+    ink = np.zeros((100, 400), np.uint8)
+    ink[10:30, 10:100:3] = 1  # a line of text: a third of its columns inked
+    ink[50:70, 10:100:3] = 1
+    ink[80:95, 300:380][::10, ::20] = 1  # eight dots of dust in a blank patch: 0.5 % of its box
+    boxes = np.array([[8, 8, 102, 32], [8, 48, 102, 72], [298, 78, 382, 97]], float)
+    kept, scores = drop_blank(boxes, np.array([0.9, 0.8, 0.3]), ink)
+    assert kept.tolist() == boxes[:2].tolist() and scores.tolist() == [0.9, 0.8]
+    # a low-contrast photo where the threshold finds (almost) no ink anywhere: every box stays
+    faint = np.zeros_like(ink)
+    assert len(drop_blank(boxes, np.array([0.9, 0.8, 0.3]), faint)[0]) == 3
+    assert drop_blank(np.zeros((0, 4)), np.zeros(0), ink)[0].shape == (0, 4)
