@@ -187,7 +187,7 @@ def ink_mask(image_bgr: np.ndarray, speck: int = 0) -> np.ndarray:
     grey = image_bgr if image_bgr.ndim == 2 else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
     ink = cv2.adaptiveThreshold(grey, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
     # ruling lines of forms and tables are not text: remove long horizontal and vertical runs
-    span = max(40, max(ink.shape) // 40)
+    span = rule_span(ink.shape)
     rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, span), np.uint8))
     rules |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((span, 1), np.uint8))
     ink &= 1 - rules
@@ -213,6 +213,11 @@ def ink_mask(image_bgr: np.ndarray, speck: int = 0) -> np.ndarray:
         keep[0] = False
         ink = keep[labels].astype(np.uint8)
     return ink
+
+
+def rule_span(shape: tuple[int, ...]) -> int:
+    """Runs of ink at least this long (in pixels) count as ruling lines in :func:`ink_mask`, not as text."""
+    return max(40, max(shape[:2]) // 40)
 
 
 def speck_size(line_heights: np.ndarray, fraction: float = 0.15) -> int:
@@ -315,9 +320,10 @@ def split_at_gaps(
 
 
 def ink_fractions(boxes: np.ndarray, ink: np.ndarray) -> np.ndarray:
-    """The share of each box's pixels that are ink (0 for boxes outside the page)."""
+    """The share of each box's in-page pixels that are ink (0 for boxes wholly outside the page)."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     out = np.zeros(len(boxes))
-    for k, (x0, y0, x1, y1) in enumerate(np.round(np.asarray(boxes).reshape(-1, 4)).astype(int)):
+    for k, (x0, y0, x1, y1) in enumerate(np.round(boxes).astype(int)):
         part = ink[max(0, y0):max(0, y1), max(0, x0):max(0, x1)]
         out[k] = part.mean() if part.size else 0.0
     return out
@@ -330,7 +336,9 @@ def drop_blank(
 
     Printed text inks 15-40 % of its line box; a box with under 2 % is a patch of faded thermal print, bleed-through
     or scanner speckle (specks are not ink, :func:`ink_mask`). Only on pages where the threshold sees the text: when
-    the median box has under ``typical`` ink (a low-contrast photo), every box is kept. Returns ``(boxes, scores)``.
+    the median box has under ``typical`` ink (a low-contrast photo), every box is kept. Boxes at least as tall as
+    :func:`rule_span` are kept too: the stems of such large type can be long enough to be taken for ruling lines and
+    removed from the ink. Returns ``(boxes, scores)``.
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
@@ -339,7 +347,7 @@ def drop_blank(
     share = ink_fractions(boxes, ink)
     if np.median(share) < typical:
         return boxes, scores
-    keep = share >= least
+    keep = (share >= least) | (boxes[:, 3] - boxes[:, 1] >= rule_span(ink.shape))
     return boxes[keep], scores[keep]
 
 
@@ -350,15 +358,15 @@ def lone_segments(
 ) -> np.ndarray:
     """Boxes for short inked segments standing alone in a row that has line boxes, which the detector left out.
 
-    The detector misses tiny lone segments more than anything else: a receipt's quantity "1" or a ":" set apart from
-    its row. Under the row rule (:func:`yocr.data.rows.merge_rows`) such a segment is a line of its own when it is
+    The detector misses tiny lone segments more than anything else: a receipt's quantity "1" set apart from its row
+    (a ":" is not recovered: its dots are too small). Under the row rule (:func:`yocr.data.rows.merge_rows`) such a segment is a line of its own when it is
     more than ``gap`` x the line height from any other ink of its row. Uncovered ink (``ink`` outside ``boxes``, its
     glyphs joined across gaps under 0.4 x the median line height) becomes a line box when it
 
     - lies in the row of a box (its centre between that box's top and bottom), more than ``gap`` x that box's height
       from it and from any other ink of the row;
     - is ``low``..``high`` x that box's height tall and at most ``max_width`` x as wide (boxes include some margin
-      above and below the glyphs), and fills at least 15 % of its bounding rectangle;
+      above and below the glyphs), and its ink (after joining the glyphs) fills at least 15 % of its rectangle;
     - does not touch the page border (scanner edges, shadows) and has no uncovered ink within ``stack`` x the height
       above or below it (vertical text, drawings);
     - is as dark as text: the median grey of its ink is no more than ``faint`` of the way from the page's typical
@@ -368,15 +376,18 @@ def lone_segments(
       it lies on is 'ink' too).
 
     The new box is as tall as the row's box, centred on the segment (rows on a skewed page are not level), and as
-    wide as the segment plus ``pad`` x the height on each side. Returns
-    the new boxes only, ``(n, 4)``.
+    wide as the segment plus ``pad`` x the height on each side, clipped to the page. Nothing is added on pages where
+    the threshold does not see the text (the median box under 10 % ink, as in :func:`drop_blank`). Returns the new
+    boxes only, ``(n, 4)``.
     """
     import cv2
 
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if grey.shape != ink.shape:
+        raise ValueError(f"grey image {grey.shape} and ink mask {ink.shape} differ in shape")
     none = np.zeros((0, 4), np.float64)
     heights = boxes[:, 3] - boxes[:, 1]
-    if not len(boxes) or not ink.any() or np.median(heights) < 4:
+    if not len(boxes) or not ink.any() or np.median(heights) < 4 or np.median(ink_fractions(boxes, ink)) < 0.1:
         return none
     height, width = ink.shape
     free = ink.copy()
@@ -387,12 +398,13 @@ def lone_segments(
     count, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     text_grey = float(np.median(grey[ink > 0]))
     paper_grey = float(np.median(grey))
+    x, y, w, h, area = stats[1:count].T
+    # what no box's row could accept, dropped in one go (pages can have thousands of blobs)
+    plausible = (x > border) & (y > border) & (x + w < width - border) & (y + h < height - border)
+    plausible &= (area >= 0.15 * w * h) & (h >= low * heights.min()) & (h <= high * heights.max())
+    plausible &= w <= max_width * heights.max()
     found = []
-    for x, y, w, h, area in stats[1:count]:
-        if x <= border or y <= border or x + w >= width - border or y + h >= height - border:
-            continue
-        if area < 0.15 * w * h:
-            continue
+    for x, y, w, h, area in stats[1:count][plausible]:
         centre = y + h / 2
         row = np.nonzero((boxes[:, 1] < centre) & (centre < boxes[:, 3]))[0]
         if not len(row):
@@ -422,4 +434,4 @@ def lone_segments(
         if abs(float(np.median(left)) - float(np.median(right))) > sides * max(1.0, paper_grey - text_grey):
             continue
         found.append((x - pad * line, top, x + w + pad * line, bottom))
-    return np.array(found, dtype=np.float64).reshape(-1, 4)
+    return clip_boxes(np.array(found, dtype=np.float64).reshape(-1, 4), width, height)

@@ -408,3 +408,60 @@ def test_drop_blank_removes_boxes_without_ink_unless_the_page_shows_none():
     faint = np.zeros_like(ink)
     assert len(drop_blank(boxes, np.array([0.9, 0.8, 0.3]), faint)[0]) == 3
     assert drop_blank(np.zeros((0, 4)), np.zeros(0), ink)[0].shape == (0, 4)
+
+
+def test_lone_segments_needs_the_segment_apart_from_other_ink_and_keeps_boxes_on_the_page():
+    from yocr.detector.boxes import ink_mask, lone_segments
+
+    row = np.array([[36.0, 44.0, 156.0, 80.0]])
+    pair = _receipt_row()
+    cv2.putText(pair, "kg", (440, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)  # unboxed word ~20 px after "1"
+    grey = cv2.cvtColor(pair, cv2.COLOR_BGR2GRAY)
+    assert lone_segments(row, ink_mask(grey), grey).shape == (0, 4)  # "1" and "kg" are one segment, too wide apart
+    top = np.full((60, 900, 3), 255, np.uint8)  # a row at the very top: the box centred on the "1" would start above
+    cv2.putText(top, "Coffee", (40, 32), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+    cv2.putText(top, "1", (400, 30), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (0, 0, 0), 2)  # ink y 6..29
+    grey = cv2.cvtColor(top, cv2.COLOR_BGR2GRAY)
+    found = lone_segments(np.array([[36.0, 0.0, 156.0, 40.0]]), ink_mask(grey), grey)
+    assert found.shape == (1, 4) and found[0, 1] == 0.0 and found[0, 3] == pytest.approx(38.0)  # 17.5 +- 20, clipped
+    with pytest.raises(ValueError, match="shape"):
+        lone_segments(row, ink_mask(grey), top)
+
+
+def test_detector_postprocess_adds_lone_segments_and_drops_blank_boxes_unless_switched_off():
+    from yocr.detector.boxes import ink_mask
+
+    page = np.full((240, 900, 3), 255, np.uint8)
+    page[:120] = _receipt_row()
+    cv2.putText(page, "Tea", (40, 130), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+    cv2.putText(page, "Cake", (40, 190), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+    grey = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
+    ink = ink_mask(grey)
+    # "Coffee", "Tea", "Cake", and a box over a blank patch
+    boxes = np.array([[36, 44, 156, 80], [36, 104, 100, 140], [36, 164, 120, 200], [600, 150, 700, 170]], float)
+    scores, cut = np.array([0.9, 0.8, 0.7, 0.4]), np.zeros(4, bool)
+    detector = Detector.from_yolo(object(), imgsz=640)
+    lines = detector.postprocess(boxes, scores, cut, 900, 240, ink, grey)
+    assert sorted(round(line.x0) for line in lines) == [36, 36, 36, 399]  # the lone "1" in, the blank patch out
+    assert max(lines, key=lambda line: line.x0).score == detector.conf
+    plain = Detector.from_yolo(object(), imgsz=640, lone=False)
+    assert len(plain.postprocess(boxes, scores, cut, 900, 240, ink, grey)) == 3
+    assert len(plain.postprocess(boxes, scores, cut, 900, 240)) == 4  # no ink: no ink steps
+
+
+def test_drop_blank_threshold_and_large_type():
+    from yocr.detector.boxes import drop_blank
+
+    ink = np.zeros((400, 400), np.uint8)
+    for top in (10, 50, 200, 250, 300):  # five ordinary lines, a third of their columns inked
+        ink[top:top + 20, 10:100:3] = 1
+    sparse = np.zeros(2000, np.uint8)
+    sparse[::40] = 1
+    ink[100:120, 10:110] = sparse.reshape(20, 100)  # 2.5 % of its pixels: kept
+    sparse[:] = 0
+    sparse[::66] = 1
+    ink[150:170, 10:110] = sparse.reshape(20, 100)  # 1.6 %: dropped
+    lines = [[10, top, 100, top + 20] for top in (10, 50, 200, 250, 300)]
+    boxes = np.array(lines + [[10, 100, 110, 120], [10, 150, 110, 170], [200, 100, 300, 360]], float)
+    kept, _ = drop_blank(boxes, np.ones(8), ink)  # the last box: large type whose stems ink_mask took for rules
+    assert kept.tolist() == boxes[[0, 1, 2, 3, 4, 5, 7]].tolist()
