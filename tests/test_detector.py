@@ -465,3 +465,13 @@ def test_drop_blank_threshold_and_large_type():
     boxes = np.array(lines + [[10, 100, 110, 120], [10, 150, 110, 170], [200, 100, 300, 360]], float)
     kept, _ = drop_blank(boxes, np.ones(8), ink)  # the last box: large type whose stems ink_mask took for rules
     assert kept.tolist() == boxes[[0, 1, 2, 3, 4, 5, 7]].tolist()
+
+
+@pytest.mark.parametrize("name, params", [("yolo-lines.yaml", 2_590_035), ("yolo-lines-v8.yaml", 3_011_043),
+                                          ("yolo-lines-26.yaml", 2_504_190)])
+def test_shipped_model_yamls_build_one_class_nano_models(name, params):
+    from yocr.detector import ultra
+
+    yolo = ultra.build_model(MODEL_YAML.parent / name)
+    assert sum(p.numel() for p in yolo.model.parameters()) == params  # scale n, one class: no 80-class head
+    assert yolo.model.yaml["nc"] == 1
