@@ -250,7 +250,8 @@ def snap_to_ink(
     training targets), by at most ``reach`` x its own width — but only at an edge that cuts through ink: an edge in
     blank space is a deliberate separation (a form's label and its field). An edge with ink within ``near`` x the
     height beyond it counts as cutting (a capital T's stem just outside the box, a final full stop). Blank margins
-    wider than ``trim`` x the height are trimmed. Rows with no ink (photos where the threshold finds nothing) keep their box.
+    wider than ``trim`` x the height are trimmed. Rows with no ink (photos where the threshold finds nothing) keep
+    their box.
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4).copy()
     for k, (x0, y0, x1, y1) in enumerate(boxes):
@@ -318,7 +319,6 @@ def split_at_gaps(
     return np.array(out_boxes, dtype=np.float64).reshape(-1, 4), np.array(out_scores, dtype=np.float64)
 
 
-
 def ink_fractions(boxes: np.ndarray, ink: np.ndarray) -> np.ndarray:
     """The share of each box's in-page pixels that are ink (0 for boxes wholly outside the page)."""
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
@@ -329,25 +329,28 @@ def ink_fractions(boxes: np.ndarray, ink: np.ndarray) -> np.ndarray:
     return out
 
 
+def sees_text(boxes: np.ndarray, ink: np.ndarray, typical: float = 0.1) -> bool:
+    """Whether the ink mask shows this page's text: the median line box has at least ``typical`` of its pixels
+    inked (printed text inks 15-40 %; on a low-contrast photo the threshold can find almost nothing)."""
+    return bool(len(boxes)) and float(np.median(ink_fractions(boxes, ink))) >= typical
+
+
 def drop_blank(
     boxes: np.ndarray, scores: np.ndarray, ink: np.ndarray, least: float = 0.02, typical: float = 0.1
 ) -> tuple[np.ndarray, np.ndarray]:
     """Line boxes without the ones that hold (almost) no ink: under ``least`` of their pixels.
 
     Printed text inks 15-40 % of its line box; a box with under 2 % is a patch of faded thermal print, bleed-through
-    or scanner speckle (specks are not ink, :func:`ink_mask`). Only on pages where the threshold sees the text: when
-    the median box has under ``typical`` ink (a low-contrast photo), every box is kept. Boxes at least as tall as
+    or scanner speckle (specks are not ink, :func:`ink_mask`). Only on pages where the threshold sees the text
+    (:func:`sees_text` with ``typical``); elsewhere every box is kept. Boxes at least as tall as
     :func:`rule_span` are kept too: the stems of such large type can be long enough to be taken for ruling lines and
     removed from the ink. Returns ``(boxes, scores)``.
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
-    if not len(boxes):
+    if not sees_text(boxes, ink, typical):
         return boxes, scores
-    share = ink_fractions(boxes, ink)
-    if np.median(share) < typical:
-        return boxes, scores
-    keep = (share >= least) | (boxes[:, 3] - boxes[:, 1] >= rule_span(ink.shape))
+    keep = (ink_fractions(boxes, ink) >= least) | (boxes[:, 3] - boxes[:, 1] >= rule_span(ink.shape))
     return boxes[keep], scores[keep]
 
 
@@ -359,9 +362,10 @@ def lone_segments(
     """Boxes for short inked segments standing alone in a row that has line boxes, which the detector left out.
 
     The detector misses tiny lone segments more than anything else: a receipt's quantity "1" set apart from its row
-    (a ":" is not recovered: its dots are too small). Under the row rule (:func:`yocr.data.rows.merge_rows`) such a segment is a line of its own when it is
-    more than ``gap`` x the line height from any other ink of its row. Uncovered ink (``ink`` outside ``boxes``, its
-    glyphs joined across gaps under 0.4 x the median line height) becomes a line box when it
+    (a ":" is not recovered: its dots are too small). Under the row rule (:func:`yocr.data.rows.merge_rows`) such a
+    segment is a line of its own when it is more than ``gap`` x the line height from any other ink of its row.
+    Uncovered ink (``ink`` outside ``boxes``, its glyphs joined across gaps under 0.4 x the median line height)
+    becomes a line box when it
 
     - lies in the row of a box (its centre between that box's top and bottom), more than ``gap`` x that box's height
       from it and from any other ink of the row;
@@ -387,7 +391,7 @@ def lone_segments(
         raise ValueError(f"grey image {grey.shape} and ink mask {ink.shape} differ in shape")
     none = np.zeros((0, 4), np.float64)
     heights = boxes[:, 3] - boxes[:, 1]
-    if not len(boxes) or not ink.any() or np.median(heights) < 4 or np.median(ink_fractions(boxes, ink)) < 0.1:
+    if not len(boxes) or np.median(heights) < 4 or not sees_text(boxes, ink):
         return none
     height, width = ink.shape
     free = ink.copy()

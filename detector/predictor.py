@@ -158,12 +158,12 @@ class Detector:
         image = as_bgr(image_bgr)
         height, width = image.shape[:2]
         boxes, scores, cut = self.raw(image)
-        clipped = clip_boxes(boxes, width, height)
-        heights = clipped[:, 3] - clipped[:, 1]
         if not self.snap or not len(boxes):
             return self.postprocess(boxes, scores, cut, width, height)
         import cv2
 
+        clipped = clip_boxes(boxes, width, height)
+        heights = clipped[:, 3] - clipped[:, 1]
         grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         ink = ink_mask(grey, speck_size(heights[heights > 0]))
         return self.postprocess(boxes, scores, cut, width, height, ink, grey)
