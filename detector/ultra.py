@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from yocr.detector.model import CLASS_NAMES
+from yocr.detector.model import CLASS_NAMES, safe_model_yaml
 from yocr.errors import CheckpointError, YocrError
 
 _FONT_CANDIDATES = (
@@ -57,6 +57,7 @@ def _place_fonts(folder: Path) -> None:
 def configure() -> Path:
     """Prepare the environment ultralytics reads at import; returns its user config folder. Idempotent."""
     os.environ["YOLO_OFFLINE"] = "1"
+    os.environ["ULTRALYTICS_SAFE_LOAD"] = "1"  # never eval() a YAML's activation (yocr also checks every YAML first)
     os.environ.setdefault("YOLO_CONFIG_DIR", str(cache_dir() / "ultralytics"))
     config_dir = Path(os.environ["YOLO_CONFIG_DIR"]).expanduser() / "Ultralytics"  # ultralytics adds this level
     _place_fonts(config_dir)
@@ -108,12 +109,20 @@ def device_arg(device: str) -> str:
 
 
 def build_model(model_yaml: str | Path):
-    """A fresh, untrained ultralytics ``YOLO`` from a model YAML file."""
+    """A fresh, untrained ultralytics ``YOLO`` from a model YAML file, checked by :func:`safe_model_yaml` first."""
     path = Path(model_yaml)
     if not path.is_file():
         raise YocrError(f"{path}: model YAML not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise YocrError(f"{path}: model YAML cannot be read ({exc})") from None
+    return _build_checked(safe_model_yaml(text, str(path)))
+
+
+def _build_checked(checked_yaml: str):
     YOLO = _ultralytics().YOLO
-    return YOLO(str(path), task="detect")
+    return YOLO(str(_yaml_file(checked_yaml)), task="detect")
 
 
 def _yaml_file(yaml_text: str) -> Path:
@@ -130,7 +139,7 @@ def _yaml_file(yaml_text: str) -> Path:
 
 def model_from_checkpoint(ckpt: dict[str, Any]):
     """An ultralytics ``YOLO`` built from a yocr checkpoint's YAML, with its weights loaded (float32, eval mode)."""
-    yolo = build_model(_yaml_file(ckpt["yaml"]))
+    yolo = _build_checked(safe_model_yaml(ckpt["yaml"], str(ckpt.get("path", "checkpoint"))))
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in ckpt["state_dict"].items()}
     try:
         yolo.model.load_state_dict(state, strict=True)
