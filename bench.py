@@ -21,7 +21,7 @@ import numpy as np
 from yocr import metrics
 from yocr.data.labels import Sample, atomic_write_text, read_labels
 from yocr.errors import YocrError
-from yocr.recognizer.reading import Reading
+from yocr.core.results import Reading
 
 
 @dataclass

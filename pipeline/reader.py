@@ -20,8 +20,7 @@ from yocr.pipeline import order
 from yocr.pipeline.clean import Cleaner
 from yocr.pipeline.crop import line_crops
 from yocr.pipeline.load import load_pages, to_bgr
-from yocr.pipeline.results import Line, Page
-from yocr.recognizer.reading import Reading
+from yocr.core.results import Line, Page, Reading
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from yocr.data.labels import atomic_write_text
 from yocr.errors import ImageLoadError, YocrError
 from yocr.pipeline.load import InputFile, Missing, expand_inputs
 from yocr.pipeline.reader import Reader, ReaderConfig
-from yocr.pipeline.results import Page
+from yocr.core.results import Page
 
 ERRORS_FILE = "errors.tsv"
 PAGE_BREAK = "\f"

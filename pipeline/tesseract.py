@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from yocr.errors import YocrError
-from yocr.recognizer.reading import Reading
+from yocr.core.results import Reading
 from yocr.recognizer.preprocess import to_grey
 
 

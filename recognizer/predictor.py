@@ -11,7 +11,7 @@ from yocr.recognizer import checkpoint
 from yocr.recognizer.charset import Charset
 from yocr.recognizer.model import CRNN
 from yocr.recognizer.preprocess import batch, normalise, to_grey
-from yocr.recognizer.reading import Reading
+from yocr.core.results import Reading
 
 
 def pick_device(device: str = "auto") -> torch.device:

@@ -1,11 +1,3 @@
-"""What a recognizer returns for one line (kept free of torch, so Tesseract-only paths stay light)."""
+"""Moved to :mod:`yocr.core.results` (kept importable while the rooms move over)."""
 
-from __future__ import annotations
-
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Reading:
-    text: str
-    confidence: float  # in [0, 1]
+from yocr.core.results import Reading  # noqa: F401

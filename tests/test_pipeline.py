@@ -22,7 +22,7 @@ from yocr.pipeline.clean import Cleaner, read_rules
 from yocr.pipeline.crop import skew_angle, straighten
 from yocr.pipeline.reader import Reader, ReaderConfig, Stages
 from yocr.pipeline.run import RunOptions, run
-from yocr.recognizer.reading import Reading
+from yocr.core.results import Reading
 
 from conftest import FONT, render_line
 

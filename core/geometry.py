@@ -1,0 +1,131 @@
+"""Boxes in page pixels: one :class:`Box` type, the one same-row rule, IoU, and the one crop-with-margin.
+
+A box is ``(x0, y0, x1, y1)`` with ``x0 < x1`` and ``y0 < y1``, in pixels of the page it lies on. :class:`Box` is a
+named tuple, so plain 4-tuples and boxes mix freely (``x0, y0, x1, y1 = box`` works on both).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, NamedTuple, Sequence
+
+import numpy as np
+
+ROW_OVERLAP = 0.5  # two boxes share a row when their vertical overlap exceeds this share of the smaller height
+CROP_MARGIN = 0.15  # a line crop is its box grown by this share of the box height on every side
+EMPTY_CROP = 8  # side of the blank (white) crop returned for a box that lies outside the image
+
+BoxLike = Sequence[float]  # a Box or any (x0, y0, x1, y1) sequence
+
+
+class Box(NamedTuple):
+    """An axis-aligned box ``(x0, y0, x1, y1)`` in page pixels."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @classmethod
+    def of(cls, box: BoxLike) -> "Box":
+        """``box`` (any 4-sequence) as a :class:`Box` of floats."""
+        x0, y0, x1, y1 = box
+        return cls(float(x0), float(y0), float(x1), float(y1))
+
+    @property
+    def xyxy(self) -> tuple[float, float, float, float]:
+        return (self.x0, self.y0, self.x1, self.y1)
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def centre_y(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+    def clip(self, width: float, height: float) -> "Box":
+        """The box inside a ``width`` x ``height`` page."""
+        return Box(min(max(self.x0, 0.0), width), min(max(self.y0, 0.0), height),
+                   min(max(self.x1, 0.0), width), min(max(self.y1, 0.0), height))
+
+    def rounded(self, digits: int = 1) -> list[float]:
+        """The coordinates rounded for JSON."""
+        return [round(float(v), digits) for v in self]
+
+
+def union(boxes: Iterable[BoxLike]) -> Box:
+    """The smallest box holding all ``boxes`` (at least one)."""
+    boxes = list(boxes)
+    if not boxes:
+        raise ValueError("union needs at least one box")
+    return Box(float(min(b[0] for b in boxes)), float(min(b[1] for b in boxes)),
+               float(max(b[2] for b in boxes)), float(max(b[3] for b in boxes)))
+
+
+def vertical_overlap(a: BoxLike, b: BoxLike) -> float:
+    """Height shared by two boxes (negative when they are apart vertically)."""
+    return float(min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def same_row(a: BoxLike, b: BoxLike, min_overlap: float = ROW_OVERLAP) -> bool:
+    """The row rule: two boxes share a row when their vertical overlap exceeds ``min_overlap`` x the smaller height."""
+    return vertical_overlap(a, b) > min_overlap * min(a[3] - a[1], b[3] - b[1])
+
+
+def same_row_matrix(boxes: np.ndarray, min_overlap: float = ROW_OVERLAP) -> np.ndarray:
+    """:func:`same_row` for every pair of ``boxes`` [N, 4] at once: a boolean [N, N] (the diagonal included)."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    overlap = np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1])
+    h = b[:, 3] - b[:, 1]
+    return overlap > min_overlap * np.minimum(h[:, None], h[None, :])
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box of ``a`` [N, 4] with every box of ``b`` [M, 4]."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    iw = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    ih = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    inter = iw.clip(0) * ih.clip(0)
+    area_a = (a[:, 2] - a[:, 0]).clip(0) * (a[:, 3] - a[:, 1]).clip(0)
+    area_b = (b[:, 2] - b[:, 0]).clip(0) * (b[:, 3] - b[:, 1]).clip(0)
+    union_area = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union_area > 0, inter / np.where(union_area > 0, union_area, 1), 0.0)
+
+
+def iou(a: BoxLike, b: BoxLike) -> float:
+    return float(iou_matrix(np.asarray([a]), np.asarray([b]))[0, 0])
+
+
+def clip_boxes(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
+    """Boxes [N, 4] clipped to a ``width`` x ``height`` page (a copy)."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4).copy()
+    b[:, [0, 2]] = b[:, [0, 2]].clip(0, width)
+    b[:, [1, 3]] = b[:, [1, 3]].clip(0, height)
+    return b
+
+
+def crop_window(box: BoxLike, width: int, height: int, margin: float = CROP_MARGIN) -> tuple[int, int, int, int]:
+    """The pixel window ``(xa, ya, xb, yb)`` of :func:`crop`: ``box`` grown by ``margin`` x its height (at least one
+    pixel's worth) on every side, outward to whole pixels, clipped to the image; empty when it lies outside."""
+    x0, y0, x1, y1 = box
+    m = margin * max(1.0, y1 - y0)
+    xa, ya = max(0, int(np.floor(x0 - m))), max(0, int(np.floor(y0 - m)))
+    xb, yb = min(width, int(np.ceil(x1 + m))), min(height, int(np.ceil(y1 + m)))
+    return xa, ya, xb, yb
+
+
+def crop(image: np.ndarray, box: BoxLike, margin: float = CROP_MARGIN) -> np.ndarray:
+    """The one line crop, used by training crops, inference and the benchmarks alike (a view into ``image``).
+
+    A box outside the image gives a blank white ``EMPTY_CROP`` square (with the image's channels).
+    """
+    h, w = image.shape[:2]
+    xa, ya, xb, yb = crop_window(box, w, h, margin)
+    if xb <= xa or yb <= ya:
+        return np.full((EMPTY_CROP, EMPTY_CROP) + image.shape[2:], 255, np.uint8)
+    return image[ya:yb, xa:xb]
