@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from yocr.data.labels import atomic_write_text
-from yocr.errors import ImageLoadError, YocrError
+from yocr.errors import YocrError
 from yocr.pipeline.load import InputFile, Missing, expand_inputs
 from yocr.pipeline.reader import Reader, ReaderConfig
 from yocr.core.results import Page
@@ -134,6 +134,26 @@ def write_outputs(item: InputFile, pages: list[Page], opts: RunOptions) -> None:
     atomic_write_text(primary_output(item, opts), text + ("\n" if text else ""))
 
 
+def write_overlay(item: InputFile, image: np.ndarray, page: Page, opts: RunOptions) -> None:
+    """``NAME.overlay.png`` (``NAME-pNNNN.overlay.png`` for a page of a multi-page file): the boxes and text drawn."""
+    stem = opts.out / page_stem(item, page.page, page.pages, True)
+    ok, png = cv2.imencode(".png", draw_overlay(image, page))
+    if ok:
+        atomic_write_bytes(stem.with_name(stem.name + ".overlay.png"), png.tobytes())
+
+
+FILE_ERRORS = (YocrError, MemoryError, OSError)  # what fails one file (reported, skipped) rather than the run
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why one of :data:`FILE_ERRORS` failed a file, as the console and ``errors.tsv`` say it."""
+    if isinstance(exc, MemoryError):
+        return "out of memory while reading this file"
+    if isinstance(exc, YocrError):
+        return getattr(exc, "reason", str(exc))
+    return f"cannot write its output: {exc}"
+
+
 def process_file(reader: Reader, item: InputFile, opts: RunOptions) -> FileResult:
     """Read every page of one file and write its outputs; any failure comes back as a ``failed`` result."""
     start = time.perf_counter()
@@ -145,17 +165,10 @@ def process_file(reader: Reader, item: InputFile, opts: RunOptions) -> FileResul
             page = reader.read_array(image, source=str(item.path), page=index, pages=count)
             pages.append(page)
             if opts.overlay:
-                stem = opts.out / page_stem(item, index, count, True)
-                ok, png = cv2.imencode(".png", draw_overlay(image, page))
-                if ok:
-                    atomic_write_bytes(stem.with_name(stem.name + ".overlay.png"), png.tobytes())
+                write_overlay(item, image, page, opts)
         write_outputs(item, pages, opts)
-    except (ImageLoadError, YocrError) as exc:
-        return FileResult(str(item.path), "failed", reason=getattr(exc, "reason", str(exc)))
-    except MemoryError:
-        return FileResult(str(item.path), "failed", reason="out of memory while reading this file")
-    except OSError as exc:
-        return FileResult(str(item.path), "failed", reason=f"cannot write its output: {exc}")
+    except FILE_ERRORS as exc:
+        return FileResult(str(item.path), "failed", reason=failure_reason(exc))
     lines = sum(len(p.lines) for p in pages)
     return FileResult(str(item.path), "done", len(pages), lines, seconds=time.perf_counter() - start)
 
