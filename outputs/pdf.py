@@ -1,0 +1,236 @@
+"""Searchable PDF: each page image with an invisible text layer over its words, written with pypdfium2 (PDFium).
+
+Each word is an invisible (render mode 3) Helvetica text object scaled to fill the word's box, followed by a space,
+so that selecting text in a viewer highlights the words where they are printed and ``pdftotext`` gives the text back
+in reading order. Page images are kept as they came where possible: a PDF input's pages are copied unchanged (the text
+layer is added on top), a JPEG file is embedded as its own bytes (not re-encoded); other images are embedded
+losslessly. Word boxes are in the page image's pixels; the page is ``pixels x 72 / dpi`` points.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from yocr.outputs.words import page_lines
+
+DEFAULT_DPI = 300.0  # page size of images that carry no resolution
+FONT = b"Helvetica"  # one of PDF's standard fonts: nothing embedded, always available to readers
+ASCENT, DESCENT = 0.718, 0.207  # Helvetica's, in em: the font size that makes the glyphs fill a box's height
+
+
+def _pdfium():
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    return pdfium, raw
+
+
+def _image_dpi(path: Path) -> float | None:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            dpi = im.info.get("dpi")
+    except Exception:
+        return None
+    if dpi and 50 <= float(dpi[0]) <= 2400:
+        return float(dpi[0])
+    return None
+
+
+def _plain_jpeg(path: Path) -> bool:
+    """Whether the file's JPEG bytes show the page as yocr read it (no EXIF rotation, grey or RGB)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return im.format == "JPEG" and im.mode in ("L", "RGB") and im.getexif().get(0x0112, 1) == 1
+    except Exception:
+        return False
+
+
+def _is_pdf(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(5) == b"%PDF-"
+    except OSError:
+        return False
+
+
+class _Writer:
+    """One output document; pages are added one at a time."""
+
+    def __init__(self) -> None:
+        self.pdfium, self.raw = _pdfium()
+        self.pdf = self.pdfium.PdfDocument.new()
+        self.font = self.raw.FPDFText_LoadStandardFont(self.pdf.raw, FONT)
+        self._sources: dict[str, object] = {}
+
+    def close(self) -> None:
+        for doc in self._sources.values():
+            doc.close()
+        self.pdf.close()
+
+    # --- the page underneath the text -----------------------------------------------------------------------------
+
+    def _source_pdf(self, path: Path):
+        key = str(path.resolve())
+        if key not in self._sources:
+            self._sources[key] = self.pdfium.PdfDocument(str(path))
+        return self._sources[key]
+
+    def page_from_pdf(self, path: Path, index: int):
+        """The source PDF's page copied unchanged; returns the page and its crop box (l, b, r, t) in points, or None
+        when the page is rotated (its text is then laid over an image of the page instead)."""
+        src = self._source_pdf(path)
+        if src[index].get_rotation() % 360:
+            return None
+        self.pdf.import_pages(src, [index])
+        page = self.pdf[len(self.pdf) - 1]
+        return page, page.get_cropbox()
+
+    def page_from_image(self, width_px: int, height_px: int, dpi: float, jpeg: Path | None, image: np.ndarray | None):
+        w_pt, h_pt = width_px * 72.0 / dpi, height_px * 72.0 / dpi
+        page = self.pdf.new_page(w_pt, h_pt)
+        obj = self.pdfium.PdfImage.new(self.pdf)
+        if jpeg is not None:
+            obj.load_jpeg(str(jpeg), pages=[page], inline=False)
+        else:
+            from PIL import Image
+
+            rgb = image[:, :, ::-1] if image.ndim == 3 else image
+            obj.set_bitmap(self.pdfium.PdfBitmap.from_pil(Image.fromarray(np.ascontiguousarray(rgb))), pages=[page])
+        obj.set_matrix(self.pdfium.PdfMatrix().scale(w_pt, h_pt))
+        page.insert_obj(obj)
+        return page, (0.0, 0.0, w_pt, h_pt)
+
+    # --- the text layer -------------------------------------------------------------------------------------------
+
+    def _text(self, text: str, size: float):
+        obj = self.raw.FPDFPageObj_CreateTextObj(self.pdf.raw, self.font, ctypes.c_float(size))
+        self._set_text(obj, text)
+        self.raw.FPDFTextObj_SetTextRenderMode(obj, self.raw.FPDF_TEXTRENDERMODE_INVISIBLE)
+        return obj
+
+    def _set_text(self, obj, text: str) -> None:
+        buf = ctypes.create_string_buffer((text + "\x00").encode("utf-16-le"))
+        self.raw.FPDFText_SetText(obj, ctypes.cast(buf, ctypes.POINTER(self.raw.FPDF_WCHAR)))
+
+    def _bounds(self, obj) -> tuple[float, float, float, float]:
+        l, b, r, t = (ctypes.c_float() for _ in range(4))
+        self.raw.FPDFPageObj_GetBounds(obj, ctypes.byref(l), ctypes.byref(b), ctypes.byref(r), ctypes.byref(t))
+        return l.value, b.value, r.value, t.value
+
+    def add_words(self, page, crop: Sequence[float], result) -> None:
+        """The invisible text of ``result`` (a yocr page) over ``page``, whose visible area is ``crop`` in points."""
+        left, bottom, right, top = crop
+        sx = (right - left) / max(1, int(result.width))
+        sy = (top - bottom) / max(1, int(result.height))
+        for _, _, words in page_lines(result):
+            for k, word in enumerate(words):
+                x0, y0, x1, y1 = word.box
+                size = max(0.5, (y1 - y0) * sy / (ASCENT + DESCENT))
+                obj = self._text(word.text, size)
+                l, _, r, _ = self._bounds(obj)
+                scale = (x1 - x0) * sx / (r - l) if r > l else 1.0
+                if k < len(words) - 1:
+                    self._set_text(obj, word.text + " ")  # an explicit space: extraction never runs words together
+                baseline = top - y1 * sy + DESCENT * size
+                self.raw.FPDFPageObj_Transform(obj, scale, 0.0, 0.0, 1.0, left + x0 * sx - l * scale, baseline)
+                self.raw.FPDFPage_InsertObject(page.raw, obj)
+        page.gen_content()
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            self.pdf.save(str(tmp))
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+
+def write_pdf(path: str | Path, pages: Sequence, images: Sequence[np.ndarray | None] | None = None,
+              dpi: float | None = None) -> Path:
+    """Write a searchable PDF of ``pages`` (yocr pages, in order) to ``path`` (atomically).
+
+    Each page's image comes from ``images[i]`` (a BGR or grey uint8 array) when given, else from the page's own
+    ``source`` file and ``page`` index: a PDF page is copied unchanged, a JPEG embedded without re-encoding, anything
+    else read and embedded losslessly. ``dpi`` sets the page size of image pages (default: the image's own
+    resolution, else 300).
+    """
+    path = Path(path)
+    writer = _Writer()
+    try:
+        for i, result in enumerate(pages):
+            image = images[i] if images is not None else None
+            source = Path(str(getattr(result, "source", "") or ""))
+            index = int(getattr(result, "page", 0))
+            placed = None
+            if image is None and source.is_file() and _is_pdf(source):
+                placed = writer.page_from_pdf(source, index)
+                if placed is None:
+                    image = _render_pdf_page(source, index, result.width, result.height)
+            if placed is None:
+                jpeg = source if image is None and source.is_file() and _plain_jpeg(source) else None
+                if image is None and jpeg is None:
+                    image = _load_page(source, index)
+                page_dpi = dpi or (_image_dpi(source) if source.is_file() else None) or DEFAULT_DPI
+                placed = writer.page_from_image(int(result.width), int(result.height), page_dpi, jpeg, image)
+            writer.add_words(*placed, result)
+        writer.save(path)
+    finally:
+        writer.close()
+    return path
+
+
+def _load_page(source: Path, index: int) -> np.ndarray:
+    from yocr.pipeline.load import load_pages
+
+    for i, _, image in load_pages(source):
+        if i == index:
+            return image
+    raise ValueError(f"{source}: has no page {index + 1}")
+
+
+def _render_pdf_page(source: Path, index: int, width: int, height: int) -> np.ndarray:
+    pdfium, _ = _pdfium()
+    doc = pdfium.PdfDocument(str(source))
+    try:
+        page = doc[index]
+        w_pt, _ = page.get_size()
+        pil = page.render(scale=width / w_pt).to_pil().convert("RGB")
+    finally:
+        doc.close()
+    return np.ascontiguousarray(np.asarray(pil)[:, :, ::-1])
+
+
+def combine_pdfs(parts: Sequence[str | Path], path: str | Path) -> Path:
+    """One PDF of all pages of ``parts``, in order (for ``--pdf-combine``), written atomically."""
+    pdfium, _ = _pdfium()
+    out = pdfium.PdfDocument.new()
+    path = Path(path)
+    try:
+        for part in parts:
+            src = pdfium.PdfDocument(str(part))
+            try:
+                out.import_pages(src)
+            finally:
+                src.close()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            out.save(str(tmp))
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+    finally:
+        out.close()
+    return path

@@ -1,0 +1,65 @@
+"""Word boxes from CTC: where in a line crop each word was read.
+
+Greedy CTC emits each character at some output steps (:meth:`Charset.ctc_steps`); one step covers
+``WIDTH_STRIDE`` columns of the normalised line. A character owns the columns from halfway to its left neighbour to
+halfway to its right neighbour (the line's ends for the first and last); a word owns its characters' columns, and
+its box is the ink in those columns. The box is then scaled from the normalised line back to the crop the
+recognizer was given (undoing :func:`~yocr.recognizer.preprocess.normalise`'s resize); mapping the crop to the page
+is the pipeline's job.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from yocr.core.results import Word
+
+INK = 0.5  # a pixel of the normalised line (0 ink .. 1 paper) darker than this is ink
+
+
+def split_words(text: str) -> list[tuple[int, int]]:
+    """``(first, last)`` character indices of each run of non-space characters of ``text``."""
+    spans, start = [], None
+    for i, ch in enumerate(text + " "):
+        if ch.isspace():
+            if start is not None:
+                spans.append((start, i - 1))
+                start = None
+        elif start is None:
+            start = i
+    return spans
+
+
+def word_boxes(text: str, steps: Sequence[tuple[int, int, float]], line: np.ndarray, stride: int,
+               crop_size: tuple[int, int]) -> tuple[Word, ...]:
+    """The words of one reading with their boxes in the pixels of the crop the recognizer was given.
+
+    ``text`` and ``steps`` are one greedy CTC decoding (one ``(first step, last step, probability)`` per character
+    of ``text``), ``line`` the normalised line it came from (``H x W``, ink dark), ``stride`` the columns per step and
+    ``crop_size`` the crop's ``(width, height)``. A word's confidence is its least sure character's probability.
+    """
+    if len(steps) != len(text):
+        raise ValueError(f"{len(steps)} steps for {len(text)} characters")
+    spans = split_words(text)
+    if not spans:
+        return ()
+    height, width = line.shape[:2]
+    centres = np.array([(first + last + 1) / 2 * stride for first, last, _ in steps], float).clip(0, width)
+    bounds = np.concatenate([[0.0], (centres[1:] + centres[:-1]) / 2, [float(width)]])
+    ink = np.asarray(line) < INK
+    sx, sy = crop_size[0] / width, crop_size[1] / height
+    words = []
+    for first, last in spans:
+        a, b = int(np.floor(bounds[first])), int(np.ceil(bounds[last + 1]))
+        cols = np.flatnonzero(ink[:, a:b].any(axis=0))
+        if len(cols):
+            x0, x1 = a + cols[0], a + cols[-1] + 1
+        else:  # no ink where the word was read: the columns of its characters' steps
+            x0, x1 = steps[first][0] * stride, min(width, (steps[last][1] + 1) * stride)
+        rows = np.flatnonzero(ink[:, x0:x1].any(axis=1))
+        y0, y1 = (rows[0], rows[-1] + 1) if len(rows) else (0, height)
+        conf = float(min(p for _, _, p in steps[first : last + 1]))
+        words.append(Word(text[first : last + 1], (x0 * sx, y0 * sy, x1 * sx, y1 * sy), conf))
+    return tuple(words)

@@ -1,0 +1,248 @@
+"""Word boxes from CTC and the writers other tools read: hOCR, ALTO v4 (schema-checked), TSV, searchable PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from yocr.core.results import Line, Page, Word
+from yocr.outputs.alto import NS as ALTO_NS
+from yocr.outputs.alto import to_alto
+from yocr.outputs.hocr import XHTML, to_hocr
+from yocr.outputs.pdf import combine_pdfs, write_pdf
+from yocr.outputs.tsv import COLUMNS, to_tsv
+from yocr.outputs.words import line_words
+from yocr.recognizer.charset import Charset
+from yocr.recognizer.words import split_words, word_boxes
+
+SCHEMAS = Path(__file__).parent / "schemas"
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+LINES = [["TOTAL", "12.50"], ["Thank", "you", "&", "<come>", "again"], ["Café", "“quoted”"]]
+
+
+def rendered_page(path: Path | None = None, lines=LINES, size: int = 40) -> tuple[np.ndarray, Page]:
+    """A white page with ``lines`` of words drawn in black, and the Page whose word boxes are the drawn words'."""
+    font = ImageFont.truetype(FONT, size)
+    image = Image.new("RGB", (900, 120 + 90 * len(lines)), "white")
+    draw = ImageDraw.Draw(image)
+    out = []
+    for i, words in enumerate(lines):
+        x, y = 40.0, 60.0 + 90 * i
+        found = []
+        for j, w in enumerate(words):
+            box = draw.textbbox((x, y), w, font=font)
+            draw.text((x, y), w, font=font, fill="black")
+            found.append(Word(w, box, 0.5 + 0.05 * j))
+            x = box[2] + draw.textlength(" ", font=font)
+        box = (found[0].box[0], min(w.box[1] for w in found), found[-1].box[2], max(w.box[3] for w in found))
+        out.append(Line(box, " ".join(words), 0.8, 0.9, words=tuple(found)))
+    array = np.asarray(image)[:, :, ::-1].copy()
+    if path is not None:
+        cv2.imwrite(str(path), array)
+    return array, Page(str(path) if path else "<array>", image.width, image.height, tuple(out))
+
+
+def hocr_words(text: str) -> list[list[tuple[str, tuple[int, ...], int]]]:
+    """Per page, the (text, bbox, x_wconf) of every ocrx_word, parsed back."""
+    root = ET.fromstring(text.split("\n", 2)[2])  # past the declaration and doctype
+    pages = []
+    for page in root.iter(f"{{{XHTML}}}div"):
+        if page.get("class") != "ocr_page":
+            continue
+        found = []
+        for span in page.iter(f"{{{XHTML}}}span"):
+            if span.get("class") == "ocrx_word":
+                props = dict(p.strip().split(" ", 1) for p in span.get("title").split(";"))
+                found.append((span.text, tuple(int(v) for v in props["bbox"].split()), int(props["x_wconf"])))
+        pages.append(found)
+    return pages
+
+
+def test_hocr_parses_back_to_the_same_words_and_boxes():
+    _, page = rendered_page()
+    parsed = hocr_words(to_hocr([page, page]))
+    assert len(parsed) == 2
+    expected = [(w.text, w.box, w.confidence) for ln in page.lines for w in ln.words]
+    assert [t for t, _, _ in parsed[0]] == [t for t, _, _ in expected]
+    for (_, bbox, wconf), (_, box, conf) in zip(parsed[0], expected):
+        assert bbox[0] <= box[0] < bbox[0] + 1 and bbox[1] <= box[1] < bbox[1] + 1
+        assert bbox[2] - 1 < box[2] <= bbox[2] and bbox[3] - 1 < box[3] <= bbox[3]
+        assert wconf == round(100 * conf)
+
+
+def test_hocr_lines_keep_their_words_apart_and_structure_for_ocrmypdf():
+    _, page = rendered_page()
+    root = ET.fromstring(to_hocr(page).split("\n", 2)[2])
+    lines = [s for s in root.iter(f"{{{XHTML}}}span") if s.get("class") == "ocr_line"]
+    assert [" ".join("".join(s.itertext()).split()) for s in lines] == [" ".join(w) for w in LINES]
+    pars = [p for p in root.iter(f"{{{XHTML}}}p") if p.get("class") == "ocr_par"]
+    assert len(pars) == 1 and all(ln in list(pars[0]) for ln in lines)
+
+
+def alto_schema():
+    etree = pytest.importorskip("lxml.etree", reason="lxml validates ALTO against its schema (the [dev] extra)")
+
+    class LocalSchemas(etree.Resolver):  # the schema's xlink import, served from tests/schemas, never fetched
+        def resolve(self, url, pubid, context):
+            if url.endswith("xlink.xsd"):
+                return self.resolve_filename(str(SCHEMAS / "xlink.xsd"), context)
+            return None
+
+    parser = etree.XMLParser(no_network=True)
+    parser.resolvers.add(LocalSchemas())
+    return etree, etree.XMLSchema(etree.parse(str(SCHEMAS / "alto-4-4.xsd"), parser))
+
+
+def test_alto_validates_against_the_alto4_schema_and_keeps_the_words():
+    etree, schema = alto_schema()
+    _, page = rendered_page()
+    empty = Page("<array>", 100, 50, ())
+    text = to_alto([page, empty])
+    doc = etree.fromstring(text.encode())
+    assert schema.validate(doc), schema.error_log
+    strings = doc.findall(f".//{{{ALTO_NS}}}String")
+    words = [w for ln in page.lines for w in ln.words]
+    assert [s.get("CONTENT") for s in strings] == [w.text for w in words]
+    for s, w in zip(strings, words):
+        x, y = float(s.get("HPOS")), float(s.get("VPOS"))
+        assert abs(x - w.box[0]) < 1 and abs(y - w.box[1]) < 1
+        assert abs(x + float(s.get("WIDTH")) - w.box[2]) < 1 and float(s.get("WC")) == pytest.approx(w.confidence, abs=1e-4)
+    assert len(doc.findall(f".//{{{ALTO_NS}}}Page")) == 2
+    assert len(doc.findall(f".//{{{ALTO_NS}}}SP")) == sum(len(ln.words) - 1 for ln in page.lines)
+
+
+def test_alto_schema_check_catches_a_broken_document():
+    etree, schema = alto_schema()
+    _, page = rendered_page()
+    broken = to_alto(page).replace(' CONTENT="TOTAL"', "")  # CONTENT is required
+    assert not schema.validate(etree.fromstring(broken.encode()))
+
+
+def test_tsv_has_tesseracts_columns_and_one_row_per_word():
+    _, page = rendered_page()
+    rows = list(csv.DictReader(io.StringIO(to_tsv([page, page])), delimiter="\t", quoting=csv.QUOTE_NONE))
+    assert tuple(rows[0].keys()) == COLUMNS
+    words = [r for r in rows if r["level"] == "5"]
+    assert len(words) == 2 * sum(len(w) for w in LINES)
+    assert [r["text"] for r in words[: len(LINES[0])]] == LINES[0]
+    first = page.lines[0].words[0]
+    assert int(words[0]["left"]) == int(first.box[0]) and float(words[0]["conf"]) == pytest.approx(50.0)
+    assert {r["page_num"] for r in rows} == {"1", "2"} and rows[0]["conf"] == "-1"
+
+
+def test_lines_without_word_boxes_get_them_shared_out_along_the_line():
+    line = Line((0, 0, 110, 20), "ab cd", 0.7, 1.0)
+    words = line_words(line, 200, 100)
+    assert [w.text for w in words] == ["ab", "cd"]
+    assert words[0].box[0] == 0 and words[1].box[2] == 110 and words[0].box[2] <= words[1].box[0]
+
+
+def pdf_words(path: Path) -> list[list[tuple[str, tuple[float, float, float, float]]]]:
+    """Per page, the words of the PDF's text layer with their boxes in page-image pixels (pypdfium2)."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(path))
+    pages = []
+    for page in doc:
+        tp = page.get_textpage()
+        words, current, boxes = [], "", []
+        for i in range(tp.count_chars()):
+            ch = tp.get_text_range(i, 1)
+            if ch.isspace():
+                if current:
+                    words.append((current, boxes))
+                current, boxes = "", []
+                continue
+            current += ch
+            boxes.append(tp.get_charbox(i))
+        if current:
+            words.append((current, boxes))
+        pages.append([(w, b) for w, b in words])
+    sizes = [p.get_size() for p in doc]
+    doc.close()
+    return pages, sizes
+
+
+def check_pdf_page(words, size, page: Page) -> None:
+    expected = [w for ln in page.lines for w in ln.words]
+    assert [w for w, _ in words] == [w.text for w in expected]
+    sx, sy = page.width / size[0], page.height / size[1]
+    for (_, boxes), w in zip(words, expected):
+        for left, bottom, right, top in boxes:  # every character inside its word's box (1 px slack)
+            x0, x1 = left * sx, right * sx
+            y0, y1 = (size[1] - top) * sy, (size[1] - bottom) * sy
+            assert w.box[0] - 1 <= x0 <= x1 <= w.box[2] + 1, (w, x0, x1)
+            assert w.box[1] - 1 <= y0 <= y1 <= w.box[3] + 1, (w, y0, y1)
+
+
+def test_searchable_pdf_round_trip_keeps_the_jpeg_and_puts_words_in_their_boxes(tmp_path):
+    import pypdfium2 as pdfium
+
+    jpg = tmp_path / "page.jpg"
+    _, page = rendered_page(jpg)
+    out = write_pdf(tmp_path / "page.pdf", [page])
+    words, sizes = pdf_words(out)
+    check_pdf_page(words[0], sizes[0], page)
+    doc = pdfium.PdfDocument(str(out))
+    images = [o for o in doc[0].get_objects() if isinstance(o, pdfium.PdfImage)]
+    assert len(images) == 1 and images[0].get_filters() == ["DCTDecode"]
+    assert bytes(images[0].get_data(decode_simple=False)) == jpg.read_bytes()  # not re-encoded
+    doc.close()
+
+
+def test_searchable_pdf_of_arrays_and_of_a_multipage_pdf(tmp_path):
+    import pypdfium2 as pdfium
+
+    array, page = rendered_page()
+    first = write_pdf(tmp_path / "a.pdf", [page, page], images=[array, array], dpi=150)
+    words, sizes = pdf_words(first)
+    assert len(words) == 2 and sizes[0] == pytest.approx((page.width * 72 / 150, page.height * 72 / 150))
+    check_pdf_page(words[1], sizes[1], page)
+    # a multi-page PDF in: its pages are copied unchanged and the text laid over them
+    src = pdfium.PdfDocument.new()
+    for _ in range(2):
+        src.new_page(612, 792)
+    src.save(str(tmp_path / "in.pdf"))
+    src.close()
+    w, h = int(612 * 200 / 72), int(792 * 200 / 72)
+    pages = [Page(str(tmp_path / "in.pdf"), w, h, (Line((100, 100, 500, 150), f"page {i}", 0.9, 1.0),), i, 2)
+             for i in range(2)]
+    out = write_pdf(tmp_path / "out.pdf", pages)
+    words, sizes = pdf_words(out)
+    assert [[t for t, _ in p] for p in words] == [["page", "0"], ["page", "1"]]
+    assert sizes == [(612, 792), (612, 792)]
+    both = combine_pdfs([first, out], tmp_path / "all.pdf")
+    assert len(pdf_words(both)[0]) == 4
+
+
+def test_ctc_steps_say_where_each_character_was_read():
+    cs = Charset("ab ")
+    best = [1, 1, 0, 3, 0, 2, 2, 2, 0, 1]  # a a - ' ' - b b b - a
+    probs = np.full((len(best), cs.num_classes), 0.01)
+    probs[np.arange(len(best)), best] = 0.9
+    text, _ = cs.ctc_greedy(probs)
+    assert text == "a ba"
+    assert [(f, last) for f, last, _ in cs.ctc_steps(probs)] == [(0, 1), (3, 3), (5, 7), (9, 9)]
+    assert all(p == pytest.approx(0.9) for _, _, p in cs.ctc_steps(probs))
+
+
+def test_word_boxes_cover_each_words_ink():
+    line = np.ones((32, 200), np.float32)
+    line[8:24, 10:50] = 0.0  # word one
+    line[10:24, 90:170] = 0.0  # word two
+    text = "ab cde"
+    steps = [(4, 5, 0.9), (9, 10, 0.8), (17, 17, 0.99), (25, 26, 0.7), (32, 33, 0.95), (39, 40, 0.9)]
+    words = word_boxes(text, steps, line, 4, (400, 64))  # the crop was twice the normalised size
+    assert [w.text for w in words] == ["ab", "cde"]
+    assert words[0].box == (20, 16, 100, 48) and words[1].box == (180, 20, 340, 48)
+    assert words[0].confidence == pytest.approx(0.8) and words[1].confidence == pytest.approx(0.7)
+    assert split_words(" a  bc ") == [(1, 1), (4, 5)]
+    with pytest.raises(ValueError):
+        word_boxes("ab", steps, line, 4, (400, 64))
