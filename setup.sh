@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Set up a fresh Debian/Ubuntu machine for yocr: system packages (Tesseract, fonts, word list), then the Python
-# package with its test extras into the active Python environment (a virtual environment is recommended).
+# Set up a fresh Debian/Ubuntu machine for yocr: system packages (Tesseract, fonts, word list, Ghostscript for
+# OCRmyPDF), then the Python package with its test and OCRmyPDF extras into the active Python environment (a virtual
+# environment is recommended).
 set -euo pipefail
 cd "$(dirname "$0")"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PACKAGES=(
-  tesseract-ocr tesseract-ocr-eng wamerican
+  tesseract-ocr tesseract-ocr-eng wamerican ghostscript
   fonts-dejavu-core fonts-dejavu-extra fonts-liberation2 fonts-freefont-ttf fonts-urw-base35
   fonts-dotgothic16 fonts-inconsolata fonts-lato fonts-crosextra-carlito fonts-crosextra-caladea
   fonts-cantarell fonts-open-sans fonts-noto-mono fonts-roboto-unhinted fonts-ocr-a fonts-ocr-b
@@ -19,5 +20,5 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 PYTHON="${PYTHON:-python3}"
 "$PYTHON" -m pip install --upgrade pip >/dev/null
-"$PYTHON" -m pip install -e ".[dev]"
+"$PYTHON" -m pip install -e ".[dev,ocrmypdf]"
 echo "yocr is set up: try 'yocr --help'"
