@@ -335,9 +335,11 @@ def _register_rooms() -> None:
     from yocr.detector.cli import register as register_detector
 
     from yocr.pipeline.cli import register as register_pipeline
+    from yocr.export import register as register_export
 
     register_detector(app, data_app)
     register_pipeline(app)
+    register_export(app)
 
 
 _register_rooms()

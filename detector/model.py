@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from yocr.errors import CheckpointError
+
+if TYPE_CHECKING:
+    import torch
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MODEL_YAML = PACKAGE_DIR / "yolo-lines.yaml"
@@ -25,9 +26,11 @@ VERSION = 1
 
 
 def save_checkpoint(
-    path: str | Path, state_dict: dict[str, torch.Tensor], yaml_text: str, imgsz: int, meta: dict[str, Any] | None = None
+    path: str | Path, state_dict: dict[str, "torch.Tensor"], yaml_text: str, imgsz: int, meta: dict[str, Any] | None = None
 ) -> Path:
     """Write a yocr detector checkpoint (floating-point weights stored as float16), through a temporary file."""
+    import torch
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     weights = {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()) for k, v in state_dict.items()}
@@ -61,6 +64,8 @@ def load_checkpoint(path: str | Path | None = None) -> dict[str, Any]:
         raise CheckpointError(f"{path}: detector weights not found{hint}")
     if path.stat().st_size == 0:
         raise CheckpointError(f"{path}: detector weights file is empty")
+    import torch
+
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure to unpickle safely means "not ours"

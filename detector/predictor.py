@@ -8,11 +8,13 @@ of that many page pixels; lines cut by a tile border are stitched back together.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from yocr import runtime as runtimes
 from yocr.detector import ultra
 from yocr.detector.boxes import (
     LineBox,
@@ -29,7 +31,7 @@ from yocr.detector.boxes import (
     tiles,
     touches_inner_border,
 )
-from yocr.detector.model import load_checkpoint
+from yocr.detector.model import DEFAULT_WEIGHTS, load_checkpoint
 from yocr.errors import ImageLoadError
 
 __all__ = ["Detector", "LineBox", "lineboxes_from_result", "as_bgr"]
@@ -87,11 +89,20 @@ class Detector:
         merge: bool = True,
         snap: bool = True,
         lone: bool = True,
+        runtime: str = "auto",
     ):
-        ckpt = load_checkpoint(weights)
-        self.meta = {k: ckpt[k] for k in ("imgsz", "names", "meta", "path")}
-        self._setup(ultra.model_from_checkpoint(ckpt), imgsz or int(ckpt["imgsz"]), conf, iou, device, tile,
-                    tile_overlap, max_det, merge)
+        path = Path(weights) if weights else DEFAULT_WEIGHTS
+        opened = runtimes.open_onnx(path, runtime) if runtimes.on_cpu(device) else None
+        if opened is not None:  # the ONNX export beside the weights (yocr export), on onnxruntime
+            from yocr.detector.onnx_yolo import OnnxYolo
+
+            model = OnnxYolo(*opened, source=str(path))
+            self.meta = {"imgsz": model.imgsz, "names": model.names, "meta": model.meta, "path": str(path)}
+        else:
+            ckpt = load_checkpoint(path)
+            self.meta = {k: ckpt[k] for k in ("imgsz", "names", "meta", "path")}
+            model = ultra.model_from_checkpoint(ckpt)
+        self._setup(model, imgsz or int(self.meta["imgsz"]), conf, iou, device, tile, tile_overlap, max_det, merge)
         self.snap, self.lone = snap, lone
 
     @classmethod
@@ -113,11 +124,24 @@ class Detector:
             raise ValueError("imgsz must be >= 32 and tile >= 0")
         self.yolo, self.imgsz, self.conf, self.iou, self.device = yolo, int(imgsz), conf, iou, device
         self.tile, self.tile_overlap, self.max_det, self.merge = int(tile), tile_overlap, max_det, merge
+        self.runtime = "onnx" if hasattr(yolo, "session") else "torch"
+        self.timings: dict[str, float] = {}  # seconds per step, added up until the caller resets it
+
+    def _time(self, step: str, seconds: float) -> None:
+        self.timings[step] = self.timings.get(step, 0.0) + seconds
 
     # pre-processing, model, post-processing
     def _predict(self, image: np.ndarray, offset: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, np.ndarray]:
         size = inference_size(image.shape[1], image.shape[0], self.imgsz)
+        if self.runtime == "onnx":
+            boxes, scores = self.yolo.predict(image, size, self.conf, self.iou, self.max_det, self.timings)
+            boxes[:, [0, 2]] += offset[0]
+            boxes[:, [1, 3]] += offset[1]
+            return boxes, scores
         (result,) = ultra.predict(self.yolo, [image], size, self.conf, self.iou, self.device, self.max_det)
+        speed = getattr(result, "speed", None) or {}
+        for step, key in (("detector_pre", "preprocess"), ("detector_net", "inference"), ("detector_nms", "postprocess")):
+            self._time(step, (speed.get(key) or 0.0) / 1000)
         return lineboxes_from_result(result, offset)
 
     def raw(self, image_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -156,8 +180,15 @@ class Detector:
     def detect(self, image_bgr: np.ndarray) -> list[LineBox]:
         """Line boxes (page pixels, with scores) of one BGR (or grey) image, in reading order; [] when none."""
         image = as_bgr(image_bgr)
-        height, width = image.shape[:2]
         boxes, scores, cut = self.raw(image)
+        start = time.perf_counter()
+        try:
+            return self._postprocess_page(image, boxes, scores, cut)
+        finally:
+            self._time("detector_post", time.perf_counter() - start)
+
+    def _postprocess_page(self, image: np.ndarray, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray) -> list[LineBox]:
+        height, width = image.shape[:2]
         if not self.snap or not len(boxes):
             return self.postprocess(boxes, scores, cut, width, height)
         import cv2

@@ -182,3 +182,15 @@ def predict(yolo, images: list[np.ndarray], imgsz: int, conf: float, iou: float,
 
 def version() -> str:
     return _ultralytics().__version__
+
+
+def export_onnx(yolo, out: str | Path, imgsz: int) -> Path:
+    """Write ``yolo`` to ONNX at ``out`` with dynamic batch, height and width (ultralytics' exporter, on the CPU,
+    simplified with onnxslim; every package it checks for is a yocr dependency, so nothing is installed)."""
+    out = Path(out)
+    written = Path(
+        yolo.export(format="onnx", imgsz=imgsz, dynamic=True, simplify=True, device="cpu", verbose=False)
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(written), str(out))
+    return out

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from yocr.errors import CheckpointError
 from yocr.recognizer.charset import Charset
 from yocr.recognizer.config import ModelConfig
-from yocr.recognizer.model import CRNN
+
+if TYPE_CHECKING:
+    from yocr.recognizer.model import CRNN
 
 FORMAT = "yocr-crnn/1"
 DEFAULT_WEIGHTS = "crnn.pt"
@@ -22,7 +22,9 @@ def default_weights() -> Path:
     return Path(str(resources.files("yocr.recognizer") / "weights" / DEFAULT_WEIGHTS))
 
 
-def save(path: str | Path, model: CRNN, charset: Charset, meta: dict[str, Any] | None = None, **extra: Any) -> None:
+def save(path: str | Path, model: "CRNN", charset: Charset, meta: dict[str, Any] | None = None, **extra: Any) -> None:
+    import torch
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {
@@ -39,6 +41,8 @@ def save(path: str | Path, model: CRNN, charset: Charset, meta: dict[str, Any] |
 
 
 def load_state(path: str | Path) -> dict[str, Any]:
+    import torch
+
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: weights file not found")
@@ -51,8 +55,10 @@ def load_state(path: str | Path) -> dict[str, Any]:
     return state
 
 
-def load(path: str | Path | None = None) -> tuple[CRNN, Charset, dict[str, Any]]:
+def load(path: str | Path | None = None) -> tuple["CRNN", Charset, dict[str, Any]]:
     """Model (in eval mode), charset and metadata from a checkpoint; the shipped default when ``path`` is None."""
+    from yocr.recognizer.model import CRNN
+
     path = Path(path) if path else default_weights()
     state = load_state(path)
     charset = Charset(state["charset"])

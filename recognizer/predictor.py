@@ -1,32 +1,55 @@
-"""The recognizer as a predictor: pre-processing -> CRNN -> greedy CTC decoding, in width-sorted batches."""
+"""The recognizer as a predictor: pre-processing -> CRNN -> greedy CTC decoding, in width-sorted batches.
+
+The network runs on ONNX Runtime when ``crnn.onnx`` (written by ``yocr export``) sits beside the weights and matches
+them, on PyTorch otherwise (``runtime`` chooses); torch is imported only for the PyTorch path.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
+from yocr import runtime as runtimes
 from yocr.recognizer import checkpoint
 from yocr.recognizer.charset import Charset
-from yocr.recognizer.model import CRNN
-from yocr.recognizer.preprocess import batch, normalise, to_grey
-from yocr.core.results import Reading
+from yocr.recognizer.preprocess import normalise, stack, to_grey
+from yocr.recognizer.reading import Reading
+
+if TYPE_CHECKING:
+    import torch
+
+    from yocr.recognizer.model import CRNN
 
 
-def pick_device(device: str = "auto") -> torch.device:
+def pick_device(device: str = "auto") -> "torch.device":
+    import torch
+
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
 
 
-def decode_batch(logits: torch.Tensor, charset: Charset, mask: np.ndarray | None = None) -> list[Reading]:
-    """Greedy CTC readings of logits ``[B, T, C]``; ``mask`` keeps only some classes (renormalised)."""
-    probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = np.asarray(logits, dtype=np.float32)
+    z = np.exp(z - z.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def decode_probs(probs: np.ndarray, charset: Charset, mask: np.ndarray | None = None) -> list[Reading]:
+    """Greedy CTC readings of probabilities ``[B, T, C]``; ``mask`` keeps only some classes (renormalised)."""
     if mask is not None:
         probs = probs * mask
         probs /= probs.sum(axis=-1, keepdims=True).clip(1e-12)
     return [Reading(*charset.ctc_greedy(p)) for p in probs]
+
+
+def decode_batch(logits: "torch.Tensor | np.ndarray", charset: Charset, mask: np.ndarray | None = None) -> list[Reading]:
+    """Greedy CTC readings of logits ``[B, T, C]`` (a torch tensor or an array)."""
+    if not isinstance(logits, np.ndarray):
+        logits = logits.detach().float().cpu().numpy()
+    return decode_probs(softmax(logits), charset, mask)
 
 
 class Recognizer:
@@ -39,30 +62,57 @@ class Recognizer:
         batch_size: int = 64,
         allow: str | None = None,
         max_width: int = 1600,
+        runtime: str = "auto",
     ):
-        self.model, self.charset, self.meta = checkpoint.load(weights)
-        self.device = pick_device(device)
-        self.model.to(self.device)
+        path = Path(weights) if weights else checkpoint.default_weights()
+        opened = runtimes.open_onnx(path, runtime) if runtimes.on_cpu(device) else None
+        if opened is not None:
+            from yocr.recognizer.onnx_crnn import OnnxCRNN
+
+            self.net = OnnxCRNN(*opened, source=str(path))
+            self.model, self.charset, self.meta, self.device = None, self.net.charset, self.net.meta, "cpu"
+            self._height = self.net.height
+        else:
+            self.net = None
+            self.model, self.charset, self.meta = checkpoint.load(path)
+            self.device = pick_device(device)
+            self.model.to(self.device)
+            self._height = self.model.config.height
         self.batch_size = batch_size
         self.max_width = max_width
         self.mask = self.charset.restrict_mask(allow) if allow else None
 
     @classmethod
-    def from_model(cls, model: CRNN, charset: Charset, device: str = "cpu", batch_size: int = 64) -> "Recognizer":
+    def from_model(cls, model: "CRNN", charset: Charset, device: str = "cpu", batch_size: int = 64) -> "Recognizer":
         self = cls.__new__(cls)
-        self.model, self.charset, self.meta = model.eval(), charset, {}
+        self.model, self.charset, self.meta, self.net = model.eval(), charset, {}, None
         self.device = pick_device(device)
+        self._height = model.config.height
         self.batch_size, self.max_width, self.mask = batch_size, 1600, None
         return self
 
     @property
     def height(self) -> int:
-        return self.model.config.height
+        return self._height
+
+    @property
+    def runtime(self) -> str:
+        """What runs the network: ``onnx`` or ``torch``."""
+        return "onnx" if self.net is not None else "torch"
 
     def preprocess(self, image: np.ndarray) -> np.ndarray:
         return normalise(to_grey(image), self.height, self.max_width)
 
-    @torch.inference_mode()
+    def logits(self, lines: list[np.ndarray]) -> np.ndarray:
+        """The network's logits ``[B, T, C]`` for normalised lines (one batch)."""
+        x = stack(lines)
+        if self.net is not None:
+            return self.net(x)
+        import torch
+
+        with torch.inference_mode():
+            return self.model(torch.from_numpy(x).to(self.device)).float().cpu().numpy()
+
     def read(self, images: list[np.ndarray]) -> list[Reading]:
         """One :class:`Reading` per image (uint8 grey or BGR arrays), in input order."""
         if not images:
@@ -70,8 +120,8 @@ class Recognizer:
         lines = [self.preprocess(im) for im in images]
         out: list[Reading | None] = [None] * len(lines)
         for idx in width_buckets([ln.shape[1] for ln in lines], self.batch_size):
-            x = batch([lines[i] for i in idx]).to(self.device)
-            for i, reading in zip(idx, decode_batch(self.model(x), self.charset, self.mask)):
+            logits = self.logits([lines[i] for i in idx])
+            for i, reading in zip(idx, decode_probs(softmax(logits), self.charset, self.mask)):
                 out[i] = reading
         return out  # type: ignore[return-value]
 

@@ -46,14 +46,19 @@ def normalise(grey: np.ndarray, height: int, max_width: int) -> np.ndarray:
     return np.clip((img - lo) / (hi - lo), 0.0, 1.0)
 
 
-def batch(images: list[np.ndarray], pad_to_multiple: int = 4) -> "torch.Tensor":
-    """Stack normalised lines into ``[B, 1, H, W_max]``, padding on the right with paper (1.0)."""
+def stack(images: list[np.ndarray], pad_to_multiple: int = 4) -> np.ndarray:
+    """Normalised lines as one float32 array ``[B, 1, H, W_max]``, padded on the right with paper (1.0)."""
     height = images[0].shape[0]
     width = max(im.shape[1] for im in images)
     width = -(-width // pad_to_multiple) * pad_to_multiple
     out = np.ones((len(images), 1, height, width), dtype=np.float32)
     for i, im in enumerate(images):
         out[i, 0, :, : im.shape[1]] = im
+    return out
+
+
+def batch(images: list[np.ndarray], pad_to_multiple: int = 4) -> "torch.Tensor":
+    """:func:`stack` as a torch tensor (training)."""
     import torch
 
-    return torch.from_numpy(out)
+    return torch.from_numpy(stack(images, pad_to_multiple))

@@ -1,0 +1,55 @@
+"""``yocr export``: both models to ONNX, written beside their ``.pt`` weights, for inference on ONNX Runtime.
+
+Each ONNX file records the sha256 of the ``.pt`` it came from; inference uses it only while the ``.pt`` is unchanged
+(:mod:`yocr.runtime`), and ``tests/test_onnx.py`` fails while a shipped ``.onnx`` is stale. After replacing shipped
+weights, run ``yocr export`` again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from yocr.errors import YocrError
+
+MODELS = ("detector", "recognizer")
+
+
+def export_models(
+    models: tuple[str, ...] = MODELS, detector_weights: str | Path | None = None,
+    recognizer_weights: str | Path | None = None,
+) -> list[Path]:
+    """Export the named models (default: both, shipped weights); returns the ONNX files written."""
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        raise YocrError(f"unknown model(s) {', '.join(unknown)}: choose from {', '.join(MODELS)}")
+    written = []
+    if "recognizer" in models:
+        from yocr.recognizer.onnx_crnn import export
+
+        written.append(export(recognizer_weights))
+    if "detector" in models:
+        from yocr.detector.onnx_yolo import export
+
+        written.append(export(detector_weights))
+    return written
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("export")
+    def export_cmd(
+        only: List[str] = typer.Option([], help="Export only this model: 'detector' or 'recognizer' (repeatable)."),
+        detector_weights: Optional[Path] = typer.Option(None, help="Detector weights (default: shipped)."),
+        recognizer_weights: Optional[Path] = typer.Option(None, help="Recognizer weights (default: shipped)."),
+    ) -> None:
+        """Write both models to ONNX beside their .pt weights (crnn.onnx, yolo-lines.onnx); yocr then runs them on
+        ONNX Runtime. Run it again after replacing weights: a stale .onnx is ignored (PyTorch runs instead)."""
+        from yocr.console import err, fail
+
+        try:
+            for path in export_models(tuple(only) or MODELS, detector_weights, recognizer_weights):
+                err.print(f"wrote {path}", highlight=False)
+        except (YocrError, OSError) as exc:
+            fail(exc)

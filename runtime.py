@@ -1,0 +1,154 @@
+"""Inference runtimes: ONNX Runtime beside the PyTorch weights, and thread counts that do not fight.
+
+Both models ship as PyTorch weights (``.pt``, for training and as the fallback) and as ONNX files beside them
+(``crnn.onnx`` beside ``crnn.pt``), written by ``yocr export``. An ONNX file records the sha256 of the ``.pt`` it was
+exported from (metadata key :data:`SOURCE_KEY`); inference uses it only while that still matches, so replacing a
+``.pt`` without re-exporting falls back to PyTorch (with a warning) instead of running the old model.
+
+Nothing here imports torch: a run on the ONNX files never loads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from yocr.errors import YocrError
+
+log = logging.getLogger(__name__)
+
+RUNTIMES = ("auto", "onnx", "torch")
+SOURCE_KEY = "yocr_source_sha256"  # ONNX metadata: sha256 of the .pt the file was exported from
+_threads: int | None = None
+
+
+def check_runtime(runtime: str) -> str:
+    if runtime not in RUNTIMES:
+        raise YocrError(f"unknown runtime {runtime!r}: choose one of {', '.join(RUNTIMES)}")
+    return runtime
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def onnx_beside(weights: str | Path) -> Path:
+    """Where the ONNX export of ``weights`` lives: the same path with ``.onnx``."""
+    return Path(weights).with_suffix(".onnx")
+
+
+def onnxruntime_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def session_metadata(sess: Any) -> dict[str, str]:
+    """The custom metadata of a loaded ONNX model."""
+    return dict(sess.get_modelmeta().custom_metadata_map)
+
+
+def open_onnx(weights: str | Path, runtime: str = "auto") -> tuple[Any, dict[str, str]] | None:
+    """An onnxruntime session for ``weights`` (a ``.pt`` or an ``.onnx``) with its metadata, or None for PyTorch.
+
+    ``auto``: the ``.onnx`` beside the weights when it exists, was exported from these weights (its recorded sha256)
+    and onnxruntime is installed; ``onnx``: the same, but an error when it cannot; ``torch``: always None.
+    """
+    check_runtime(runtime)
+    weights = Path(weights)
+    direct = weights.suffix == ".onnx"
+    if runtime == "torch":
+        if direct:
+            raise YocrError(f"{weights}: an ONNX file runs on onnxruntime, not with runtime 'torch'")
+        return None
+    candidate = weights if direct else onnx_beside(weights)
+    if not candidate.is_file():
+        if runtime == "onnx" or direct:
+            raise YocrError(f"cannot run on onnxruntime: {candidate} does not exist (run 'yocr export')")
+        return None
+    reason = None if onnxruntime_available() else "onnxruntime is not installed (pip install onnxruntime)"
+    sess, meta = None, {}
+    if reason is None:
+        sess = session(candidate)
+        meta = session_metadata(sess)
+        if not direct:
+            recorded = meta.get(SOURCE_KEY)
+            if recorded is None:
+                reason = f"{candidate} does not record which weights it was exported from (run 'yocr export')"
+            elif weights.is_file() and recorded != file_sha256(weights):
+                reason = f"{candidate} was exported from other weights than {weights} (run 'yocr export')"
+    if reason is None:
+        return sess, meta
+    if runtime == "onnx" or direct:
+        raise YocrError(f"cannot run on onnxruntime: {reason}")
+    log.warning("using PyTorch: %s", reason)
+    return None
+
+
+def on_cpu(device: str) -> bool:
+    """Whether ``device`` means the CPU, where the ONNX files run (``auto`` does when no GPU is visible)."""
+    device = str(device).strip().lower()
+    if device == "auto":
+        import torch
+
+        return not torch.cuda.is_available()
+    return device in ("", "cpu")
+
+
+# --- threads ------------------------------------------------------------------------------------------------------
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def configure_threads(workers: int = 1) -> int:
+    """One thread pool size for every library, so that they do not oversubscribe the cores: the CPUs divided among
+    ``workers`` processes. Applies it to OpenCV and to torch when torch is loaded; ONNX sessions read it."""
+    global _threads
+    _threads = max(1, cpu_count() // max(1, workers))
+    try:
+        import cv2
+
+        cv2.setNumThreads(_threads)
+    except ImportError:
+        pass
+    if "torch" in sys.modules:
+        import torch
+
+        torch.set_num_threads(_threads)
+    return _threads
+
+
+def threads() -> int:
+    return _threads if _threads is not None else cpu_count()
+
+
+def session(path: str | Path) -> Any:
+    """An onnxruntime CPU session for ``path`` using :func:`threads` threads, sequential execution."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads()
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+        raise YocrError(f"{path}: not a loadable ONNX model ({type(exc).__name__}: {str(exc)[:200]})") from None

@@ -1,0 +1,138 @@
+"""The ONNX exports: shipped files current with their .pt, outputs equal to PyTorch's, stale files never used."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import render_line
+from yocr import runtime
+from yocr.detector.model import DEFAULT_WEIGHTS as DETECTOR_PT
+from yocr.errors import YocrError
+from yocr.recognizer.checkpoint import default_weights
+
+RECOGNIZER_PT = default_weights()
+GOLDEN = Path(__file__).parent / "golden"
+SHIPPED = [(RECOGNIZER_PT, RECOGNIZER_PT.with_suffix(".onnx")), (DETECTOR_PT, DETECTOR_PT.with_suffix(".onnx"))]
+
+
+def recorded_source(onnx_file: Path) -> str | None:
+    import onnx
+
+    return {p.key: p.value for p in onnx.load(str(onnx_file)).metadata_props}.get(runtime.SOURCE_KEY)
+
+
+@pytest.mark.parametrize("pt, onnx_file", SHIPPED, ids=["recognizer", "detector"])
+def test_shipped_onnx_is_exported_from_the_shipped_weights(pt, onnx_file):
+    if not pt.is_file():
+        pytest.skip(f"no shipped {pt.name}")
+    assert onnx_file.is_file(), f"{onnx_file} is missing: run 'yocr export'"
+    assert recorded_source(onnx_file) == runtime.file_sha256(pt), f"{onnx_file} is stale: run 'yocr export'"
+
+
+def synthetic_lines() -> list[np.ndarray]:
+    texts = ["TOTAL 12.50", "Invoice No. 2024/001", "a", "Thank you for shopping with us!", "RM 3.90 x 2"]
+    return [render_line(t, size=s) for t, s in zip(texts, (24, 18, 30, 16, 40))]
+
+
+def test_crnn_onnx_gives_the_logits_and_readings_of_pytorch():
+    from yocr.recognizer.predictor import Recognizer
+
+    onnx_rec, torch_rec = Recognizer(device="cpu", runtime="onnx"), Recognizer(device="cpu", runtime="torch")
+    assert (onnx_rec.runtime, torch_rec.runtime) == ("onnx", "torch")
+    assert onnx_rec.charset == torch_rec.charset and onnx_rec.height == torch_rec.height
+    lines = [onnx_rec.preprocess(im) for im in synthetic_lines()]
+    for batch in (lines[:1], lines[1:2], lines):  # batch sizes 1 and 5, widths from one word to a long line
+        a, b = onnx_rec.logits(batch), torch_rec.logits(batch)
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, atol=1e-3)
+    images = synthetic_lines()
+    a, b = onnx_rec.read(images), torch_rec.read(images)
+    assert [r.text for r in a] == [r.text for r in b]
+    np.testing.assert_allclose([r.confidence for r in a], [r.confidence for r in b], atol=1e-3)
+
+
+def test_crnn_onnx_reads_the_golden_lines():
+    from yocr.recognizer.predictor import Recognizer
+
+    rec = Recognizer(device="cpu", runtime="onnx")
+    rows = [ln.split("\t") for ln in (GOLDEN / "lines" / "expected.tsv").read_text(encoding="utf-8").splitlines()]
+    rows = [r for r in rows if len(r) >= 2 and (GOLDEN / "lines" / r[0]).is_file()]
+    assert rows
+    readings = rec.read([cv2.imread(str(GOLDEN / "lines" / r[0])) for r in rows])
+    assert [x.text for x in readings] == [r[1] for r in rows]
+
+
+def synthetic_page() -> np.ndarray:
+    page = np.full((700, 500, 3), 255, np.uint8)
+    y = 30
+    for text, size in [("GROCERY MART", 30), ("12 Main Street", 20), ("Milk 2L      3.90", 22), ("Bread        2.50", 22),
+                       ("TOTAL        6.40", 26), ("Thank you!", 20)]:
+        line = render_line(text, size=size)
+        page[y : y + line.shape[0], 40 : 40 + line.shape[1]] = line[..., None]
+        y += line.shape[0] + 40
+    return page
+
+
+def test_detector_onnx_gives_the_boxes_of_pytorch():
+    from yocr.detector.predictor import Detector
+
+    if not DETECTOR_PT.is_file():
+        pytest.skip("no shipped detector weights")
+    onnx_det, torch_det = Detector(runtime="onnx"), Detector(runtime="torch")
+    assert (onnx_det.runtime, torch_det.runtime) == ("onnx", "torch") and onnx_det.imgsz == torch_det.imgsz
+    for image in (synthetic_page(), cv2.imread(str(GOLDEN / "pages" / "receipt.png"))):
+        a_boxes, a_scores, _ = onnx_det.raw(image)
+        b_boxes, b_scores, _ = torch_det.raw(image)
+        assert len(a_boxes) == len(b_boxes) > 0
+        np.testing.assert_allclose(a_boxes, b_boxes, atol=0.5)
+        np.testing.assert_allclose(a_scores, b_scores, atol=1e-3)
+        a, b = onnx_det.detect(image), torch_det.detect(image)
+        np.testing.assert_allclose([tuple(d.box) for d in a], [tuple(d.box) for d in b], atol=0.5)
+    assert {"detector_pre", "detector_net", "detector_nms", "detector_post"} <= set(onnx_det.timings)
+
+
+def test_a_stale_onnx_file_is_not_used(tmp_path, caplog):
+    from yocr.recognizer import checkpoint
+    from yocr.recognizer.onnx_crnn import export
+    from yocr.recognizer.predictor import Recognizer
+
+    model, charset, _ = checkpoint.load(RECOGNIZER_PT)
+    pt = tmp_path / "mine.pt"
+    checkpoint.save(pt, model, charset, {"run": 1})
+    onnx_file = export(pt)
+    assert onnx_file == tmp_path / "mine.onnx" and recorded_source(onnx_file) == runtime.file_sha256(pt)
+    assert Recognizer(pt, device="cpu").runtime == "onnx"
+    checkpoint.save(pt, model, charset, {"run": 2})  # new weights, not re-exported
+    with caplog.at_level(logging.WARNING):
+        assert Recognizer(pt, device="cpu").runtime == "torch"
+    assert "yocr export" in caplog.text
+    with pytest.raises(YocrError, match="other weights"):
+        Recognizer(pt, device="cpu", runtime="onnx")
+    assert Recognizer(onnx_file, device="cpu").runtime == "onnx"  # an .onnx given directly is used as it is
+
+
+def test_runtime_names_are_checked():
+    with pytest.raises(YocrError, match="unknown runtime"):
+        runtime.open_onnx(RECOGNIZER_PT, "tensorrt")
+
+
+def test_reading_on_onnx_never_imports_torch_or_ultralytics():
+    if not DETECTOR_PT.is_file():
+        pytest.skip("no shipped detector weights")
+    code = (
+        "import sys, numpy as np\n"
+        "from yocr.pipeline.reader import Reader\n"
+        "page = np.full((200, 400, 3), 255, np.uint8)\n"
+        "page[90:110, 50:350] = 0\n"
+        "Reader(fallback='none').read(page)\n"
+        "print(sorted(m for m in ('torch', 'ultralytics') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
