@@ -20,6 +20,7 @@ class Reading:
 
     text: str
     confidence: float  # in [0, 1]
+    words: tuple["Word", ...] = ()  # word boxes in the crop's pixels, when the recognizer gives them
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,18 @@ class Page:
     def text(self) -> str:
         """The page as text: one line per output line (no trailing newline when empty)."""
         return "\n".join(line.text for line in self.lines)
+
+    def to_hocr(self) -> str:
+        """The page as an hOCR document (:func:`yocr.outputs.hocr.to_hocr`)."""
+        from yocr.outputs.hocr import to_hocr
+
+        return to_hocr(self)
+
+    def to_alto(self) -> str:
+        """The page as an ALTO v4 document (:func:`yocr.outputs.alto.to_alto`)."""
+        from yocr.outputs.alto import to_alto
+
+        return to_alto(self)
 
     def to_dict(self) -> dict:
         return {

@@ -11,15 +11,20 @@ _EXCLUDE = ("symbol", "d050000l", "dingbat", "math", "standardsymbols")
 
 
 @lru_cache(maxsize=None)
-def font_covers(path: str, chars: str) -> bool:
+def font_codepoints(path: str) -> frozenset[int]:
+    """The code points ``path`` has glyphs for (empty for an unreadable font), read once per font."""
     from fontTools.ttLib import TTFont
 
     try:
         font = TTFont(path, fontNumber=0, lazy=True)
-        cmap = font.getBestCmap() or {}
+        return frozenset(font.getBestCmap() or {})
     except Exception:  # noqa: BLE001 - an unreadable font is simply not used
-        return False
-    return all(ord(c) in cmap for c in chars if c != " ")
+        return frozenset()
+
+
+def font_covers(path: str, chars: str) -> bool:
+    cmap = font_codepoints(path)
+    return bool(cmap) and all(ord(c) in cmap for c in chars if c != " ")
 
 
 def find_fonts(chars: str, dirs: tuple[str, ...] = FONT_DIRS) -> list[Path]:

@@ -28,6 +28,15 @@ def load_words(extra: list[str] | None = None) -> list[str]:
     return (words or list(_FALLBACK_WORDS)) + list(extra or [])
 
 
+_TYPOGRAPHIC_CHARS = "’‘“”–—…•€£¥°©®™½¼¾×÷§¶é"
+_ACCENTED_WORDS = (
+    "café", "résumé", "naïve", "façade", "déjà vu", "crème brûlée", "entrée", "fiancée", "jalapeño", "señor",
+    "piñata", "Zürich", "München", "straße", "Köln", "Besançon", "Noël", "hôtel", "château", "crêpe", "garçon",
+    "àla carte", "coöperate", "Müller", "Björk", "São", "Ångström", "Érable", "ÉCOLE", "CAFÉ", "PÂTISSERIE", "Ça va",
+    "Île", "Ôtez", "Ünal", "Çelik", "BRÛLÉE", "Über", "Ärzte", "Öl", "El Niño", "mañana", "pâté", "bière",
+)
+
+
 class TextSource:
     """Draws line texts of many kinds from one seeded generator."""
 
@@ -46,6 +55,9 @@ class TextSource:
             (self.code, 0.06),
             (self.plate, 0.04),
             (self.random_chars, 0.05),
+            (self.sign, 0.12),
+            (self.web, 0.03),
+            (self.typographic, 0.08 if any(c in charset for c in _TYPOGRAPHIC_CHARS) else 0.0),
         ]
         w = np.array([k[1] for k in self.kinds])
         self.weights = w / w.sum()
@@ -131,6 +143,37 @@ class TextSource:
         n = str(int(rng.integers(1, 10000)))
         b = "".join(rng.choice(list(letters), size=int(rng.integers(0, 3))))
         return rng.choice([f"{a} {n} {b}", f"{a}{n}{b}", f"{a}-{n}", f"{n} {a}"]).strip()
+
+    def sign(self, rng: np.random.Generator) -> str:
+        """One to three words as on signs and shop fronts, in upper, title or mixed case."""
+        return self._case(rng, " ".join(self.words[rng.integers(len(self.words))] for _ in range(int(rng.integers(1, 4)))))
+
+    def web(self, rng: np.random.Generator) -> str:
+        a, b = (self.words[rng.integers(len(self.words))].lower() for _ in range(2))
+        pattern = rng.integers(4)
+        if pattern == 0:
+            return f"www.{a}{b}.{rng.choice(['com', 'org', 'net', 'co.uk', 'de'])}"
+        if pattern == 1:
+            return f"{a}.{b}@{rng.choice(['gmail.com', 'mail.org', 'example.net'])}"
+        if pattern == 2:
+            return f"https://{a}.com/{b}"
+        return f"@{a}_{b}" if rng.random() < 0.5 else f"#{a}{b}"
+
+    def typographic(self, rng: np.random.Generator) -> str:
+        """Text with the non-ASCII characters of real documents and signs: quotes, dashes, currency, accents."""
+        w1, w2 = (self.words[rng.integers(len(self.words))] for _ in range(2))
+        num = f"{rng.random() * 10 ** rng.integers(1, 4):.2f}"
+        accented = rng.choice(_ACCENTED_WORDS)
+        options = [
+            f"“{w1} {w2}”", f"‘{w1}’", f"{w1}’s {w2}", f"{w1} – {w2}", f"{w1} — {w2}", f"{w1}…",
+            f"• {self._case(rng, w1)}", f"€{num}", f"£{num}", f"¥{int(float(num))}", f"{num} €",
+            f"{int(rng.integers(-20, 45))}°C", f"{int(rng.integers(0, 360))}°", f"© {int(rng.integers(1950, 2031))} {w1.title()}",
+            f"{w1.title()}®", f"{w1.title()}™", f"§ {int(rng.integers(1, 200))}", f"¶ {int(rng.integers(1, 40))}",
+            f"{rng.choice(['½', '¼', '¾'])} {w1}", f"{int(rng.integers(2, 20))} × {int(rng.integers(2, 20))}",
+            f"{int(rng.integers(10, 99))} ÷ {int(rng.integers(2, 9))}", self._case(rng, accented),
+            f"{self._case(rng, accented)} {w1}",
+        ]
+        return options[rng.integers(len(options))]
 
     def random_chars(self, rng: np.random.Generator) -> str:
         n = int(rng.integers(3, 20))

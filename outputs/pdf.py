@@ -43,13 +43,14 @@ def _image_dpi(path: Path) -> float | None:
     return None
 
 
-def _plain_jpeg(path: Path) -> bool:
-    """Whether the file's JPEG bytes show the page as yocr read it (no EXIF rotation, grey or RGB)."""
+def _plain_jpeg(path: Path, size: tuple[int, int]) -> bool:
+    """Whether the file's JPEG bytes show the page as yocr read it: grey or RGB, no EXIF rotation, ``size`` (h, w)."""
     from PIL import Image
 
     try:
         with Image.open(path) as im:
-            return im.format == "JPEG" and im.mode in ("L", "RGB") and im.getexif().get(0x0112, 1) == 1
+            return (im.format == "JPEG" and im.mode in ("L", "RGB") and im.getexif().get(0x0112, 1) == 1
+                    and (im.height, im.width) == size)
     except Exception:
         return False
 
@@ -160,10 +161,10 @@ def write_pdf(path: str | Path, pages: Sequence, images: Sequence[np.ndarray | N
               dpi: float | None = None) -> Path:
     """Write a searchable PDF of ``pages`` (yocr pages, in order) to ``path`` (atomically).
 
-    Each page's image comes from ``images[i]`` (a BGR or grey uint8 array) when given, else from the page's own
-    ``source`` file and ``page`` index: a PDF page is copied unchanged, a JPEG embedded without re-encoding, anything
-    else read and embedded losslessly. ``dpi`` sets the page size of image pages (default: the image's own
-    resolution, else 300).
+    The page under each page's text is, in order of preference: the page's own ``source`` PDF page (copied unchanged),
+    its ``source`` JPEG file (embedded without re-encoding), ``images[i]`` (a BGR or grey uint8 array, embedded
+    losslessly), or the ``source`` file read again. ``dpi`` sets the page size of image pages (default: the image's
+    own resolution, else 300).
     """
     path = Path(path)
     writer = _Writer()
@@ -172,16 +173,15 @@ def write_pdf(path: str | Path, pages: Sequence, images: Sequence[np.ndarray | N
             image = images[i] if images is not None else None
             source = Path(str(getattr(result, "source", "") or ""))
             index = int(getattr(result, "page", 0))
-            placed = None
-            if image is None and source.is_file() and _is_pdf(source):
-                placed = writer.page_from_pdf(source, index)
-                if placed is None:
-                    image = _render_pdf_page(source, index, result.width, result.height)
+            is_file = not str(source).startswith("<") and source.is_file()
+            placed = writer.page_from_pdf(source, index) if is_file and _is_pdf(source) else None
             if placed is None:
-                jpeg = source if image is None and source.is_file() and _plain_jpeg(source) else None
-                if image is None and jpeg is None:
-                    image = _load_page(source, index)
-                page_dpi = dpi or (_image_dpi(source) if source.is_file() else None) or DEFAULT_DPI
+                size = (int(result.height), int(result.width))
+                jpeg = source if is_file and index == 0 and _plain_jpeg(source, size) else None
+                if jpeg is None and image is None:
+                    image = _render_pdf_page(source, index, result.width) if is_file and _is_pdf(source) \
+                        else _load_page(source, index)
+                page_dpi = dpi or (_image_dpi(source) if is_file else None) or DEFAULT_DPI
                 placed = writer.page_from_image(int(result.width), int(result.height), page_dpi, jpeg, image)
             writer.add_words(*placed, result)
         writer.save(path)
@@ -199,7 +199,7 @@ def _load_page(source: Path, index: int) -> np.ndarray:
     raise ValueError(f"{source}: has no page {index + 1}")
 
 
-def _render_pdf_page(source: Path, index: int, width: int, height: int) -> np.ndarray:
+def _render_pdf_page(source: Path, index: int, width: int) -> np.ndarray:
     pdfium, _ = _pdfium()
     doc = pdfium.PdfDocument(str(source))
     try:

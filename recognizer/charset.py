@@ -12,6 +12,13 @@ from yocr.errors import LabelError
 #: Case-sensitive printable ASCII with the space (95 characters): the default alphabet.
 PRINTABLE_ASCII = "".join(chr(c) for c in range(32, 127))
 
+#: Punctuation, symbols and accented Latin letters that English-language documents and signs use.
+EXTRA_SYMBOLS = "’‘“”–—…•€£¥°©®™½¼¾×÷§¶"
+EXTRA_LETTERS = "éèêëàâäçîïôöùûüñßÉÈÊËÀÂÄÇÎÏÔÖÙÛÜÑ"
+
+#: The default alphabet of the shipped recognizer: printable ASCII plus the characters above (145 characters).
+EXTENDED = PRINTABLE_ASCII + EXTRA_SYMBOLS + EXTRA_LETTERS
+
 
 @dataclass(frozen=True)
 class Charset:
@@ -34,6 +41,11 @@ class Charset:
     @classmethod
     def default(cls) -> "Charset":
         return cls(PRINTABLE_ASCII)
+
+    @classmethod
+    def extended(cls) -> "Charset":
+        """Printable ASCII plus typographic punctuation, currency and other symbols, and accented Latin letters."""
+        return cls(EXTENDED)
 
     @classmethod
     def from_labels(cls, labels: Iterable[str]) -> "Charset":

@@ -55,7 +55,8 @@ class TrainConfig:
     workers: int = 2
     seed: int = 0
     augment: bool = True
-    charset: str = "ascii"  # "ascii" (printable ASCII), "labels" (built from the training labels) or a file path
+    charset: str = "ascii"  # "ascii", "extended" (ASCII + symbols + accented letters), "labels" or a file path
+    oversample: list[str] = field(default_factory=list)  # "LABELS_FILE=K": that file's samples K times per epoch
     case_blind: list[str] = field(default_factory=list)  # labels files whose case is unreliable (loss ignores case)
     resume: bool = False
     init_weights: str = ""  # start from these weights (fine-tuning)
@@ -74,6 +75,20 @@ class TrainConfig:
             raise ValueError("lr must be > 0")
         if self.max_width < 32:
             raise ValueError("max_width must be >= 32")
+        for item in self.oversample:
+            name, sep, k = item.rpartition("=")
+            if not sep or not name or not k.isdigit() or int(k) < 1:
+                raise ValueError(f"oversample must be LABELS_FILE=K with an integer K >= 1, got {item!r}")
+
+    def oversample_factors(self) -> dict[str, int]:
+        """Resolved labels-file path -> how many times its samples appear per epoch."""
+        from pathlib import Path
+
+        out = {}
+        for item in self.oversample:
+            name, _, k = item.rpartition("=")
+            out[str(Path(name).resolve())] = int(k)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -16,6 +16,7 @@ from yocr.recognizer import checkpoint
 from yocr.recognizer.charset import Charset
 from yocr.recognizer.preprocess import normalise, stack, to_grey
 from yocr.recognizer.reading import Reading
+from yocr.recognizer.words import with_words
 
 if TYPE_CHECKING:
     import torch
@@ -120,9 +121,9 @@ class Recognizer:
         lines = [self.preprocess(im) for im in images]
         out: list[Reading | None] = [None] * len(lines)
         for idx in width_buckets([ln.shape[1] for ln in lines], self.batch_size):
-            logits = self.logits([lines[i] for i in idx])
-            for i, reading in zip(idx, decode_probs(softmax(logits), self.charset, self.mask)):
-                out[i] = reading
+            probs = softmax(self.logits([lines[i] for i in idx]))
+            for k, (i, reading) in enumerate(zip(idx, decode_probs(probs, self.charset, self.mask))):
+                out[i] = with_words(reading, probs[k], self.charset, lines[i], images[i].shape, self.mask)
         return out  # type: ignore[return-value]
 
 

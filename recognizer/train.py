@@ -38,35 +38,50 @@ def _init_worker(_: int) -> None:
 def load_samples(cfg: TrainConfig) -> tuple[list[Sample], list[Sample], list[str]]:
     """Training and validation samples; without ``val`` files, a seeded hold-out by source page."""
     blind = {str(Path(p).resolve()) for p in cfg.case_blind}
+    factors = cfg.oversample_factors()
+    unknown = sorted(set(factors) - {str(Path(f).resolve()) for f in cfg.train})
+    if unknown:
+        raise YocrError(f"--oversample names files that are not --train files: {', '.join(unknown)}")
     problems: list[str] = []
 
-    def read(files: list[str]) -> list[Sample]:
+    def read(files: list[str]) -> list[tuple[Sample, int]]:
         out = []
         for f in files:
             samples, probs = read_labels(f, case_blind=str(Path(f).resolve()) in blind)
-            out += samples
+            k = factors.get(str(Path(f).resolve()), 1)
+            out += [(s, k) for s in samples]
             problems.extend(probs)
         return out
+
+    def repeated(pairs: list[tuple[Sample, int]]) -> list[Sample]:
+        return [s for s, k in pairs for _ in range(k)]
 
     train = read(cfg.train)
     if not train:
         raise YocrError("no training samples: give at least one labels file with --train")
     if cfg.val:
-        return train, read(cfg.val), problems
-    groups = sorted({s.group or str(s.path) for s in train})
+        return repeated(train), [s for s, _ in read(cfg.val)], problems
+    key = lambda s: s.group or str(s.path)  # noqa: E731 - one page's lines stay on one side of the split
+    groups = sorted({key(s) for s, _ in train})
     rng = np.random.default_rng(cfg.seed)
     held = set(rng.choice(groups, size=max(1, int(round(len(groups) * cfg.val_fraction))), replace=False))
-    return [s for s in train if (s.group or str(s.path)) not in held], [s for s in train if (s.group or str(s.path)) in held], problems
+    return (
+        repeated([(s, k) for s, k in train if key(s) not in held]),
+        [s for s, _ in train if key(s) in held],
+        problems,
+    )
 
 
 def build_charset(cfg: TrainConfig, samples: list[Sample]) -> Charset:
     if cfg.charset == "ascii":
         return Charset.default()
+    if cfg.charset == "extended":
+        return Charset.extended()
     if cfg.charset == "labels":
         return Charset.from_labels(s.label for s in samples)
     path = Path(cfg.charset)
     if not path.is_file():
-        raise YocrError(f"--charset must be 'ascii', 'labels' or a text file of characters; {path} not found")
+        raise YocrError(f"--charset must be 'ascii', 'extended', 'labels' or a text file of characters; {path} not found")
     return Charset(path.read_text(encoding="utf-8").rstrip("\n"))
 
 
@@ -97,6 +112,23 @@ class CaseBlindCTC(nn.Module):
             folded_loss = self.ctc(folded, self.fold_map[targets], input_lengths, target_lengths)
             loss = torch.where(case_blind.to(loss.device), folded_loss, loss)
         return (loss / target_lengths.clamp(min=1)).mean()
+
+
+def load_init_weights(model: CRNN, charset: Charset, init_model: CRNN, init_charset: Charset) -> None:
+    """Start ``model`` from ``init_model``'s weights. With another alphabet, the classifier rows of the characters
+    both share (and the blank) are copied and new characters start from the layer's fresh initialisation."""
+    state = init_model.state_dict()
+    if init_charset != charset:
+        head_w, head_b = model.head.weight.detach().clone(), model.head.bias.detach().clone()
+        old_w, old_b = state["head.weight"], state["head.bias"]
+        head_w[charset.blank], head_b[charset.blank] = old_w[init_charset.blank], old_b[init_charset.blank]
+        for c in charset.chars:
+            if c in init_charset:
+                new, old = charset.encode(c)[0], init_charset.encode(c)[0]
+                head_w[new], head_b[new] = old_w[old], old_b[old]
+        state = {**state, "head.weight": head_w, "head.bias": head_b}
+        log.info("init weights: %d of %d characters carried over", sum(c in init_charset for c in charset.chars), len(charset))
+    model.load_state_dict(state)
 
 
 def evaluate(model: CRNN, loader: DataLoader, charset: Charset, device: torch.device, samples: list[Sample]):
@@ -134,9 +166,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     model = CRNN(charset.num_classes, cfg.model)
     if cfg.init_weights:
         init_model, init_charset, _ = checkpoint.load(cfg.init_weights)
-        if init_charset != charset or init_model.config != cfg.model:
-            raise YocrError(f"{cfg.init_weights}: its charset or model config differ from this run's")
-        model.load_state_dict(init_model.state_dict())
+        if init_model.config != cfg.model:
+            raise YocrError(f"{cfg.init_weights}: its model config differs from this run's")
+        load_init_weights(model, charset, init_model, init_charset)
     model.to(device)
     h, mw = cfg.model.height, cfg.max_width
     train_ds = LineDataset(train_samples, charset, h, mw, augment=cfg.augment)

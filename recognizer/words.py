@@ -10,13 +10,15 @@ is the pipeline's job.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
 
-from yocr.core.results import Word
+from yocr.core.results import Reading, Word
 
 INK = 0.5  # a pixel of the normalised line (0 ink .. 1 paper) darker than this is ink
+WIDTH_STRIDE = 4  # input columns per output step: recognizer.model.WIDTH_STRIDE (repeated here to stay torch-free)
 
 
 def split_words(text: str) -> list[tuple[int, int]]:
@@ -63,3 +65,15 @@ def word_boxes(text: str, steps: Sequence[tuple[int, int, float]], line: np.ndar
         conf = float(min(p for _, _, p in steps[first : last + 1]))
         words.append(Word(text[first : last + 1], (x0 * sx, y0 * sy, x1 * sx, y1 * sy), conf))
     return tuple(words)
+
+
+def with_words(reading: Reading, probs: np.ndarray, charset, line: np.ndarray, crop_shape: Sequence[int],
+               mask: np.ndarray | None = None) -> Reading:
+    """``reading`` (the greedy decoding of ``probs`` [T, C], masked by ``mask``) with its word boxes in the pixels of
+    the crop (``crop_shape``: height, width, ...) whose normalised ``line`` the network read."""
+    if mask is not None:
+        probs = probs * mask
+    steps = charset.ctc_steps(probs)
+    if len(steps) != len(reading.text):
+        return reading
+    return replace(reading, words=word_boxes(reading.text, steps, line, WIDTH_STRIDE, (crop_shape[1], crop_shape[0])))

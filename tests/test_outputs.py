@@ -246,3 +246,29 @@ def test_word_boxes_cover_each_words_ink():
     assert split_words(" a  bc ") == [(1, 1), (4, 5)]
     with pytest.raises(ValueError):
         word_boxes("ab", steps, line, 4, (400, 64))
+
+
+def test_the_recognizer_gives_word_boxes_over_each_words_ink():
+    from yocr.recognizer import words as words_module
+    from yocr.recognizer.model import WIDTH_STRIDE
+    from yocr.recognizer.predictor import Recognizer
+
+    assert words_module.WIDTH_STRIDE == WIDTH_STRIDE
+    font = ImageFont.truetype(FONT, 28)
+    image = Image.new("RGB", (560, 52), "white")
+    draw = ImageDraw.Draw(image)
+    x, truth = 14.0, []
+    for w in "TOTAL AMOUNT 12.50 RM".split():
+        truth.append(draw.textbbox((x, 10), w, font=font))
+        draw.text((x, 10), w, font=font, fill="black")
+        x = truth[-1][2] + draw.textlength(" ", font=font)
+    array = np.asarray(image)[:, :, ::-1].copy()
+    (reading,) = Recognizer().read([array])
+    assert [w.text for w in reading.words] == reading.text.split() == "TOTAL AMOUNT 12.50 RM".split()
+    ink = array[:, :, 0] < 128
+    for w, (x0, y0, x1, y1) in zip(reading.words, truth):
+        x0, x1 = int(x0) - 2, int(x1) + 2
+        cols, rows = np.flatnonzero(ink[:, x0:x1].any(axis=0)), np.flatnonzero(ink[:, x0:x1].any(axis=1))
+        t = (x0 + cols[0], rows[0], x0 + cols[-1] + 1, rows[-1] + 1)  # the word's ink
+        assert all(abs(a - b) <= 3 for a, b in zip(w.box, t)), (w, t)
+        assert 0.0 <= w.confidence <= 1.0 and w.confidence >= reading.confidence

@@ -1,0 +1,199 @@
+"""Converters for scene-text data: word quadrilaterals (ICDAR 2015), word-crop folders (IIIT5K/SVT style) and
+licence-plate photos (OpenALPR style), into labelled crops for the recognizer in the TRSynth layout.
+
+Every converter takes the dataset's fixed split (``train`` or ``val``, see ``../shared/data/README.md``) so that the
+validation images are never trained on, and writes ``out/images`` + ``out/labels.txt`` (+ ``groups.csv``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from yocr.data.labels import atomic_write_text
+from yocr.errors import YocrError
+
+DONT_CARE = "###"
+IC15_VAL_FIRST = 901  # img_901 .. img_1000 validate
+WORDS_VAL_EVERY = 10  # lines 10, 20, ... of labels.tsv validate
+PLATES_VAL_EVERY = 5  # files sorted by name: the 5th, 10th, ... validate
+QUAD_MARGIN = 0.12  # crops grow by this share of the word's height on every side, as detector crops do
+
+
+@dataclass(frozen=True)
+class Quad:
+    points: np.ndarray  # 4 x 2 float32, clockwise from the word's top-left
+    text: str
+
+    @property
+    def legible(self) -> bool:
+        return self.text != DONT_CARE and bool(self.text.strip())
+
+
+def read_quads(path: str | Path) -> list[Quad]:
+    """``x1,y1,...,x4,y4,TRANSCRIPTION`` per line (UTF-8, optional BOM; split on the first 8 commas)."""
+    quads = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split(",", 8)
+        if len(parts) < 9:
+            raise YocrError(f"{path}:{n}: expected 8 coordinates and a transcription, got {line!r}")
+        try:
+            pts = np.array([float(v) for v in parts[:8]], dtype=np.float32).reshape(4, 2)
+        except ValueError:
+            raise YocrError(f"{path}:{n}: coordinates are not numbers: {line!r}") from None
+        quads.append(Quad(pts, parts[8].strip()))
+    return quads
+
+
+def rectify(image: np.ndarray, points: np.ndarray, margin: float = QUAD_MARGIN) -> np.ndarray:
+    """The quadrilateral ``points`` (clockwise from top-left) warped to an upright rectangle, grown by ``margin`` x
+    its height on every side (taking in the image around it, as a detector's crop does)."""
+    p = points.astype(np.float32)
+    top, bottom = np.linalg.norm(p[1] - p[0]), np.linalg.norm(p[2] - p[3])
+    left, right = np.linalg.norm(p[3] - p[0]), np.linalg.norm(p[2] - p[1])
+    w, h = max(top, bottom, 1.0), max(left, right, 1.0)
+    m = margin * h
+    dst = np.array([[m, m], [m + w, m], [m + w, m + h], [m, m + h]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(p, dst)
+    size = (int(round(w + 2 * m)), int(round(h + 2 * m)))
+    return cv2.warpPerspective(image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _ic15_number(path: Path) -> int:
+    match = re.search(r"(\d+)$", path.stem)
+    return int(match.group(1)) if match else -1
+
+
+def _in_split(index: int, split: str, is_val: bool) -> bool:
+    if split not in ("train", "val", "all"):
+        raise YocrError(f"split must be 'train', 'val' or 'all', got {split!r}")
+    return split == "all" or (split == "val") == is_val
+
+
+class _CropWriter:
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+        (self.out / "images").mkdir(parents=True, exist_ok=True)
+        self.lines: list[str] = []
+        self.groups = ["name,group"]
+
+    def add(self, name: str, crop: np.ndarray, text: str, group: str) -> None:
+        cv2.imwrite(str(self.out / "images" / name), crop)
+        self.lines.append(f"{name} {text}\n")
+        self.groups.append(f"{name},{group}")
+
+    def close(self) -> int:
+        atomic_write_text(self.out / "labels.txt", "".join(self.lines))
+        atomic_write_text(self.out / "groups.csv", "\n".join(self.groups) + "\n")
+        return len(self.lines)
+
+
+def ic15_crops(root: str | Path, out: str | Path, split: str = "train", min_height: int = 6) -> int:
+    """Rectified crops of the legible words of ``root/img/img_N.jpg`` with ``root/gt/gt_img_N.txt``."""
+    root = Path(root)
+    images = sorted((root / "img").glob("*.jpg"), key=_ic15_number)
+    if not images:
+        raise YocrError(f"{root}/img: no img_N.jpg files")
+    writer = _CropWriter(out)
+    for image_path in images:
+        number = _ic15_number(image_path)
+        if not _in_split(number, split, number >= IC15_VAL_FIRST):
+            continue
+        gt = root / "gt" / f"gt_{image_path.stem}.txt"
+        image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
+        if image is None or not gt.is_file():
+            continue
+        for k, quad in enumerate(read_quads(gt)):
+            if not quad.legible:
+                continue
+            crop = rectify(image, quad.points)
+            if crop.shape[0] < min_height or crop.shape[1] < 2:
+                continue
+            if crop.shape[0] > 1.5 * crop.shape[1] and len(quad.text) > 2:  # vertical words: not supported
+                continue
+            writer.add(f"{image_path.stem}_{k:03d}.png", crop, " ".join(quad.text.split()), image_path.stem)
+    return writer.close()
+
+
+def word_crops(root: str | Path, out: str | Path, split: str = "train") -> int:
+    """A ``labels.tsv`` of ``FOLDER/N.jpg<TAB>label`` (IIIT5K/SVT) as a labels file of the split's crops."""
+    root = Path(root)
+    tsv = root / "labels.tsv"
+    if not tsv.is_file():
+        raise YocrError(f"{tsv}: not found")
+    writer = _CropWriter(out)
+    for n, line in enumerate(tsv.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        name, sep, label = line.partition("\t")
+        if not sep or not label.strip() or not _in_split(n, split, n % WORDS_VAL_EVERY == 0):
+            continue
+        image = cv2.imread(str(root / name), cv2.IMREAD_COLOR)
+        if image is None:
+            continue
+        writer.add(name.replace("/", "_").rsplit(".", 1)[0] + ".png", image, label.strip(), name)
+    return writer.close()
+
+
+def plate_crops(root: str | Path, out: str | Path, split: str = "train", margin: float = 0.1) -> int:
+    """Plate crops (the box grown by ``margin`` x its height) of ``NAME.jpg`` + ``NAME.txt`` photos."""
+    root = Path(root)
+    notes = sorted(root.glob("*.txt"))
+    if not notes:
+        raise YocrError(f"{root}: no NAME.txt plate files")
+    writer = _CropWriter(out)
+    for n, note in enumerate(notes, start=1):
+        if not _in_split(n, split, n % PLATES_VAL_EVERY == 0):
+            continue
+        fields = note.read_text(encoding="utf-8").strip().split("\t")
+        if len(fields) < 6:
+            continue
+        x, y, w, h = (float(v) for v in fields[1:5])
+        image = cv2.imread(str(root / fields[0]), cv2.IMREAD_COLOR)
+        if image is None:
+            continue
+        m = margin * h
+        H, W = image.shape[:2]
+        crop = image[max(0, int(round(y - m))) : min(H, int(round(y + h + m))),
+                     max(0, int(round(x - m))) : min(W, int(round(x + w + m)))]
+        if crop.size:
+            writer.add(f"{note.stem}.png", crop, fields[5].strip(), note.stem)
+    return writer.close()
+
+
+FUNSD_VAL_LAST = 30  # the last 30 forms by file name validate
+
+
+def funsd_word_crops(root: str | Path, out: str | Path, split: str = "train", margin: float = 0.15) -> int:
+    """Crops of single FUNSD words (``annotations/NAME.json``), for word-level training and the word benchmark."""
+    import json
+
+    root = Path(root)
+    notes = sorted((root / "annotations").glob("*.json"))
+    if not notes:
+        raise YocrError(f"{root}/annotations: no JSON files")
+    writer = _CropWriter(out)
+    for n, note in enumerate(notes):
+        if not _in_split(n, split, n >= len(notes) - FUNSD_VAL_LAST):
+            continue
+        image_path = next((p for p in (root / "images").glob(note.stem + ".*")), None)
+        image = cv2.imread(str(image_path), cv2.IMREAD_COLOR) if image_path else None
+        if image is None:
+            continue
+        H, W = image.shape[:2]
+        words = [w for entity in json.loads(note.read_text(encoding="utf-8"))["form"] for w in entity.get("words", [])]
+        for k, word in enumerate(words):
+            text = " ".join(str(word.get("text", "")).split())
+            x0, y0, x1, y1 = (float(v) for v in word["box"])
+            if not text or y1 - y0 < 6 or x1 - x0 < 2 or (y1 - y0) > 1.5 * (x1 - x0) and len(text) > 2:
+                continue
+            m = margin * (y1 - y0)
+            crop = image[max(0, int(round(y0 - m))) : min(H, int(round(y1 + m))),
+                         max(0, int(round(x0 - m))) : min(W, int(round(x1 + m)))]
+            if crop.size:
+                writer.add(f"{note.stem}_{k:03d}.png", crop, text, note.stem)
+    return writer.close()

@@ -1,0 +1,184 @@
+"""Scene-text data for the recognizer: quad/plate/word converters with their fixed splits, scene-style synthetic
+lines, the extended charset and fine-tuning onto a new alphabet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from yocr.data.labels import read_labels
+from yocr.data.scene import funsd_word_crops, ic15_crops, plate_crops, read_quads, rectify, word_crops
+from yocr.data.synth_lines import SynthLinesConfig, contact_sheet, synth_lines
+from yocr.recognizer.charset import EXTENDED, EXTRA_LETTERS, EXTRA_SYMBOLS, PRINTABLE_ASCII, Charset
+
+from conftest import render_line
+
+
+def _slanted_word(text: str, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """A photo-like image with ``text`` rotated by ``angle`` degrees, and the word's quad (clockwise from top-left)."""
+    line = cv2.cvtColor(render_line(text, size=28, pad=2), cv2.COLOR_GRAY2BGR)
+    h, w = line.shape[:2]
+    canvas = np.full((300, 400, 3), 255, np.uint8)
+    canvas[130 : 130 + h, 120 : 120 + w] = line
+    m = cv2.getRotationMatrix2D((200.0, 150.0), angle, 1.0)
+    image = cv2.warpAffine(canvas, m, (400, 300), borderValue=(255, 255, 255))
+    quad = np.array([[120, 130], [120 + w, 130], [120 + w, 130 + h], [120, 130 + h]], np.float32)
+    return image, (np.c_[quad, np.ones(4)] @ m.T).astype(np.float32)
+
+
+def test_quads_parse_with_bom_and_commas_in_the_text(tmp_path):
+    gt = tmp_path / "gt_img_1.txt"
+    gt.write_text("\ufeff1,2,30,2,30,20,1,20,Hello, world\n5,5,9,5,9,9,5,9,###\n", encoding="utf-8")
+    quads = read_quads(gt)
+    assert [q.text for q in quads] == ["Hello, world", "###"]
+    assert [q.legible for q in quads] == [True, False]
+    assert quads[0].points.shape == (4, 2)
+
+
+def test_rectify_turns_a_slanted_word_into_a_horizontal_crop_of_just_that_word():
+    image, quad = _slanted_word("SLANTED", 20.0)
+    crop = rectify(image, quad, margin=0.0)
+    reference = render_line("SLANTED", size=28, pad=2)
+    assert abs(crop.shape[0] - reference.shape[0]) <= 2 and abs(crop.shape[1] - reference.shape[1]) <= 2
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    ink_rows = np.flatnonzero((grey < 128).any(axis=1))
+    assert ink_rows.size and ink_rows[-1] - ink_rows[0] < 0.9 * grey.shape[0] + 2  # one line, not a diagonal band
+    resized = cv2.resize(reference, (grey.shape[1], grey.shape[0]))
+    assert np.corrcoef(resized.ravel().astype(float), grey.ravel().astype(float))[0, 1] > 0.6
+
+
+def _ic15_folder(root: Path) -> Path:
+    (root / "img").mkdir(parents=True)
+    (root / "gt").mkdir()
+    for n in (1, 2, 901):
+        image, quad = _slanted_word(f"W{n}", 5.0)
+        cv2.imwrite(str(root / "img" / f"img_{n}.jpg"), image)
+        coords = ",".join(str(int(v)) for v in quad.ravel())
+        (root / "gt" / f"gt_img_{n}.txt").write_text(f"{coords},W{n}\n{coords},###\n", encoding="utf-8")
+    return root
+
+
+def test_ic15_crops_keep_the_fixed_split_and_skip_dont_care(tmp_path):
+    root = _ic15_folder(tmp_path / "ic15")
+    assert ic15_crops(root, tmp_path / "train", "train") == 2
+    assert ic15_crops(root, tmp_path / "val", "val") == 1
+    samples, problems = read_labels(tmp_path / "val" / "labels.txt")
+    assert [s.label for s in samples] == ["W901"] and problems == []
+    assert {s.label for s in read_labels(tmp_path / "train" / "labels.txt")[0]} == {"W1", "W2"}
+
+
+def test_word_and_plate_crops_split_every_tenth_and_fifth(tmp_path):
+    words = tmp_path / "words"
+    (words / "iiit5k").mkdir(parents=True)
+    rows = []
+    for n in range(1, 21):
+        cv2.imwrite(str(words / "iiit5k" / f"{n}.jpg"), render_line(f"w{n}"))
+        rows.append(f"iiit5k/{n}.jpg\tw{n}")
+    (words / "labels.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert word_crops(words, tmp_path / "wv", "val") == 2
+    assert [s.label for s in read_labels(tmp_path / "wv" / "labels.txt")[0]] == ["w10", "w20"]
+    assert word_crops(words, tmp_path / "wt", "train") == 18
+
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    for n in range(10):
+        photo = np.full((120, 200, 3), 90, np.uint8)
+        photo[40:80, 50:150] = cv2.cvtColor(cv2.resize(render_line(f"AB{n}CD"), (100, 40)), cv2.COLOR_GRAY2BGR)
+        cv2.imwrite(str(plates / f"car{n}.jpg"), photo)
+        (plates / f"car{n}.txt").write_text(f"car{n}.jpg\t50\t40\t100\t40\tAB{n}CD\n")
+    assert plate_crops(plates, tmp_path / "pv", "val") == 2
+    samples = read_labels(tmp_path / "pv" / "labels.txt")[0]
+    assert [s.label for s in samples] == ["AB4CD", "AB9CD"]
+    crop = cv2.imread(str(samples[0].path))
+    assert crop.shape[:2] == (48, 108)  # the box grown by 0.1 x its height on every side
+
+
+def test_funsd_word_crops_hold_out_the_last_30_forms(tmp_path):
+    root = tmp_path / "funsd"
+    (root / "images").mkdir(parents=True)
+    (root / "annotations").mkdir()
+    for n in range(32):
+        cv2.imwrite(str(root / "images" / f"f{n:02d}.png"), np.full((100, 200, 3), 255, np.uint8))
+        form = {"form": [{"words": [{"box": [10, 10, 60, 30], "text": f"w{n}"}, {"box": [0, 0, 5, 5], "text": ""}]}]}
+        (root / "annotations" / f"f{n:02d}.json").write_text(json.dumps(form))
+    assert funsd_word_crops(root, tmp_path / "t", "train") == 2
+    assert funsd_word_crops(root, tmp_path / "v", "val") == 30
+
+
+def test_extended_charset_round_trips_its_new_characters():
+    charset = Charset.extended()
+    assert charset.chars.startswith(PRINTABLE_ASCII) and len(set(EXTENDED)) == len(EXTENDED)
+    for text in ("café “Noël” – 25°C", "€12.50 £3 ¥400", "Zürich ½ × ÷ § ¶ ™ ® © …", "ÉCOLE SEÑOR ß"):
+        assert charset.decode_indices(charset.encode(text)) == text
+    assert all(c in charset for c in EXTRA_SYMBOLS + EXTRA_LETTERS)
+
+
+@pytest.fixture(scope="module")
+def scene_lines(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("scene")
+    cfg = SynthLinesConfig(count=60, seed=3, charset=EXTENDED, scene=0.5, workers=1)
+    synth_lines(out, cfg, corpus=["TOTAL 12.50", "Café Noël"])
+    return out
+
+
+def test_scene_synth_lines_pair_every_image_with_an_encodable_label(scene_lines):
+    samples, problems = read_labels(scene_lines / "labels.txt")
+    assert len(samples) == 60 and problems == []
+    charset = Charset.extended()
+    for s in samples:
+        assert s.label.strip() == s.label and s.label and not charset.unknown(s.label)
+        image = cv2.imread(str(s.path))
+        assert image is not None and image.shape[0] >= 4 and image.shape[1] >= 4
+    assert any(ord(c) > 126 for s in samples for c in s.label), "the extended characters are generated"
+
+
+def test_scene_synth_lines_are_deterministic_for_a_seed(scene_lines, tmp_path):
+    again = tmp_path / "again"
+    synth_lines(again, SynthLinesConfig(count=60, seed=3, charset=EXTENDED, scene=0.5, workers=2),
+                corpus=["TOTAL 12.50", "Café Noël"])
+    assert (again / "labels.txt").read_text() == (scene_lines / "labels.txt").read_text()
+    for name in ("0000000.jpg", "0000031.jpg", "0000059.jpg"):
+        a = cv2.imread(str(again / "images" / name))
+        b = cv2.imread(str(scene_lines / "images" / name))
+        assert a.shape == b.shape and np.array_equal(a, b)
+
+
+def test_contact_sheet_shows_the_lines(scene_lines, tmp_path):
+    sheet = contact_sheet(scene_lines / "labels.txt", tmp_path / "sheet.png", count=10)
+    image = cv2.imread(str(sheet))
+    assert image.shape[0] == 10 * 44 and image.shape[1] == 640
+
+
+def test_fine_tuning_onto_a_larger_alphabet_keeps_the_shared_characters():
+    from yocr.recognizer.model import CRNN
+    from yocr.recognizer.train import load_init_weights
+
+    old, new = Charset.default(), Charset.extended()
+    torch.manual_seed(0)
+    old_model, new_model = CRNN(old.num_classes), CRNN(new.num_classes)
+    load_init_weights(new_model, new, old_model, old)
+    for c in "aZ7 $":
+        assert torch.equal(new_model.head.weight[new.encode(c)[0]], old_model.head.weight[old.encode(c)[0]])
+    assert torch.equal(new_model.head.weight[new.blank], old_model.head.weight[old.blank])
+    assert torch.equal(new_model.rnn.weight_hh_l0, old_model.rnn.weight_hh_l0)
+    x = torch.rand(1, 1, 32, 64)
+    old_model.eval(), new_model.eval()
+    shared = [old.encode(c)[0] for c in PRINTABLE_ASCII]
+    assert torch.allclose(old_model(x)[..., [0] + shared], new_model(x)[..., [0] + [new.encode(c)[0] for c in PRINTABLE_ASCII]])
+
+
+def test_oversample_repeats_a_sources_samples(line_folder, tmp_path):
+    from yocr.recognizer.config import TrainConfig
+    from yocr.recognizer.train import load_samples
+
+    labels = str(line_folder / "labels.txt")
+    cfg = TrainConfig(train=[labels], val=[labels], oversample=[f"{labels}=3"])
+    train, val, _ = load_samples(cfg)
+    assert len(train) == 18 and len(val) == 6
+    with pytest.raises(ValueError, match="oversample"):
+        TrainConfig(train=[labels], oversample=[f"{labels}=zero"])
