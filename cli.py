@@ -19,9 +19,12 @@ app.add_typer(recognizer_app, name="recognizer")
 bench_app = typer.Typer(help="Benchmark yocr against Tesseract on labelled data.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 
+from yocr.bench import PAGE_ENGINES
 from yocr.console import err, fail as _fail
+from yocr.core.defaults import DETECTOR_CONF
+from yocr.core.geometry import CROP_MARGIN
+from yocr.core.splits import FUNSD_VAL_COUNT
 
-PAGE_ENGINES = ("yocr", "yocr-crnn", "tesseract-crops", "tesseract-page", "rapidocr")  # yocr.bench_pages.ENGINES
 
 
 @app.callback()
@@ -69,7 +72,7 @@ def crops_cmd(
     first: Optional[int] = typer.Option(None, help="SROIE: first receipt number to use."),
     last: Optional[int] = typer.Option(None, help="SROIE: last receipt number to use."),
     funsd_split: str = typer.Option("train", help="FUNSD: 'train' (all but the last 30), 'val' (last 30) or 'all'."),
-    margin: float = typer.Option(0.15, help="Margin around each box, as a fraction of its height."),
+    margin: float = typer.Option(CROP_MARGIN, help="Margin around each box, as a fraction of its height."),
 ) -> None:
     """Cut labelled line crops out of annotated pages (SROIE box files, FUNSD JSON)."""
     from yocr.data.annotations import funsd_pages, sroie_pages
@@ -83,7 +86,8 @@ def crops_cmd(
         pages = sroie_pages(sroie, first, last) if sroie else []
         if funsd:
             pages += funsd_pages(
-                funsd, skip_last=30 if funsd_split == "train" else 0, only_last=30 if funsd_split == "val" else 0
+                funsd, skip_last=FUNSD_VAL_COUNT if funsd_split == "train" else 0,
+                only_last=FUNSD_VAL_COUNT if funsd_split == "val" else 0,
             )
         n, problems = write_crops(pages, out, margin)
     except (YocrError, OSError) as exc:
@@ -205,8 +209,8 @@ def read_cmd(
     device: str = typer.Option("auto"),
 ) -> None:
     """Read single-line images: prints 'path<TAB>text<TAB>confidence' per image."""
+    from yocr.core.image import load_image
     from yocr.errors import ImageLoadError
-    from yocr.pipeline.load import load_pages
     from yocr.recognizer.predictor import Recognizer
 
     try:
@@ -219,8 +223,8 @@ def read_cmd(
         chunk, arrays = [], []
         for p in paths[start : start + 256]:
             try:
-                _, _, image = next(iter(load_pages(p)))
-            except (ImageLoadError, StopIteration) as exc:
+                image = load_image(p).bgr
+            except ImageLoadError as exc:
                 err.print(f"[red]error:[/red] {exc}", highlight=False)
                 failed += 1
                 continue
@@ -244,7 +248,7 @@ def bench_lines_cmd(
     tune: int = typer.Option(100, help="Crops used to pick Tesseract's best mode, scale and margin."),
 ) -> None:
     """Recognition on ground-truth line crops: CER, WER, exact lines and lines/s per engine, in one run."""
-    from yocr.bench import bench_lines
+    from yocr.bench.lines import bench_lines
 
     try:
         results = bench_lines(labels, out, [e.strip() for e in engines.split(",") if e.strip()],
@@ -275,7 +279,7 @@ def bench_pages_cmd(
     detector_weights: Optional[str] = typer.Option(None, help="Detector weights for the yocr engines (default: shipped)."),
     recognizer_weights: Optional[str] = typer.Option(None, help="CRNN weights for the yocr engines (default: shipped)."),
     imgsz: Optional[int] = typer.Option(None, help="Detector inference size (default: the detector's own)."),
-    conf: float = typer.Option(0.25, help="Detector score threshold."),
+    conf: float = typer.Option(DETECTOR_CONF, help="Detector score threshold."),
     iou: float = typer.Option(0.5, help="IoU at which a line box matches a ground-truth line."),
     isolate: bool = typer.Option(True, help="Run each engine in a fresh process (cold model loading, its own peak "
                                             "memory); --no-isolate runs them in this process and reports no memory."),
@@ -286,7 +290,7 @@ def bench_pages_cmd(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from yocr.bench_pages import PageBenchConfig, bench_pages
+    from yocr.bench.pages import PageBenchConfig, bench_pages
     from yocr.data.yolo import yolo_text_pages
     from yocr.detector.evaluate import benchmark_sets
 

@@ -25,10 +25,6 @@ def normalize(text: str, case_sensitive: bool = True, ignore: str = "", alnum_on
     return text
 
 
-def char_errors(prediction: str, truth: str) -> int:
-    return Levenshtein.distance(prediction, truth)
-
-
 def cer(predictions: Iterable[str], truths: Iterable[str], case_sensitive: bool = True) -> float:
     """Total character edits over total truth characters (0 when both are empty)."""
     edits = chars = 0

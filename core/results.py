@@ -15,6 +15,17 @@ SCORE_DIGITS = 4  # JSON rounding of confidences, scores and timings
 
 
 @dataclass(frozen=True)
+class Detection:
+    """One text line a detector found: its box in page pixels and the detector's score in [0, 1]."""
+
+    box: Box
+    score: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "box", Box.of(self.box))
+
+
+@dataclass(frozen=True)
 class Reading:
     """What a recognizer returns for one line crop."""
 

@@ -7,15 +7,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from yocr.errors import LabelError
+from yocr.core.geometry import Box, same_row, union
+from yocr.core.splits import FUNSD_VAL_COUNT, SROIE_TRAIN
+from yocr.errors import LabelError, YocrError
+
+FUNSD_WORD_GAP = 1.5  # FUNSD words of one entity closer than this x the line height are one line
 
 
 @dataclass(frozen=True)
 class Region:
     """An axis-aligned text region on a page: ``(x0, y0, x1, y1)`` in pixels, and its transcription."""
 
-    box: tuple[float, float, float, float]
+    box: Box
     text: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "box", Box.of(self.box))
 
     @property
     def height(self) -> float:
@@ -55,7 +62,7 @@ def read_sroie_boxes(path: str | Path) -> list[Region]:
     return regions
 
 
-def read_funsd_lines(path: str | Path, max_gap: float = 1.5) -> list[Region]:
+def read_funsd_lines(path: str | Path, max_gap: float = FUNSD_WORD_GAP) -> list[Region]:
     """FUNSD words grouped into text lines.
 
     Words of one entity that overlap vertically (by more than half the smaller height) and are separated by less
@@ -82,9 +89,7 @@ def read_funsd_lines(path: str | Path, max_gap: float = 1.5) -> list[Region]:
         rows: list[list[Region]] = []
         for w in words:
             for row in rows:
-                ref = row[-1]
-                overlap = min(ref.box[3], w.box[3]) - max(ref.box[1], w.box[1])
-                if overlap > 0.5 * min(ref.height, w.height):
+                if same_row(row[-1].box, w.box):
                     row.append(w)
                     break
             else:
@@ -103,13 +108,7 @@ def read_funsd_lines(path: str | Path, max_gap: float = 1.5) -> list[Region]:
 
 
 def _join(words: list[Region]) -> Region:
-    box = (
-        min(w.box[0] for w in words),
-        min(w.box[1] for w in words),
-        max(w.box[2] for w in words),
-        max(w.box[3] for w in words),
-    )
-    return Region(box, " ".join(w.text for w in words))
+    return Region(union(w.box for w in words), " ".join(w.text for w in words))
 
 
 def sroie_pages(root: str | Path, first: int | None = None, last: int | None = None) -> list[AnnotatedPage]:
@@ -130,7 +129,8 @@ def sroie_pages(root: str | Path, first: int | None = None, last: int | None = N
 def funsd_pages(root: str | Path, skip_last: int = 0, only_last: int = 0) -> list[AnnotatedPage]:
     """Pages of a FUNSD folder (``images/*.png`` + ``annotations/*.json``), sorted by file name.
 
-    ``skip_last=30`` gives the training forms of the fixed split, ``only_last=30`` the validation forms.
+    ``skip_last=FUNSD_VAL_COUNT`` gives the training forms of the fixed split, ``only_last=FUNSD_VAL_COUNT`` the
+    validation forms (:mod:`yocr.core.splits`).
     """
     root = Path(root)
     files = sorted((root / "annotations").glob("*.json"))
@@ -148,15 +148,13 @@ def funsd_pages(root: str | Path, skip_last: int = 0, only_last: int = 0) -> lis
 
 
 def training_corpus(sroie: Path | None, funsd: Path | None, text_files: Iterable[Path] = ()) -> list[str]:
-    """Text for synthetic data: transcriptions of the training receipts (000-525) and forms (all but the last 30),
-    and the non-blank lines of ``text_files``. Validation pages never contribute."""
-    from yocr.errors import YocrError
-
+    """Text for synthetic data: transcriptions of the training receipts and forms of the fixed splits
+    (:mod:`yocr.core.splits`), and the non-blank lines of ``text_files``. Validation pages never contribute."""
     corpus: list[str] = []
     if sroie:
-        corpus += [r.text for p in sroie_pages(sroie, last=525) for r in p.regions]
+        corpus += [r.text for p in sroie_pages(sroie, last=SROIE_TRAIN[1]) for r in p.regions]
     if funsd:
-        corpus += [r.text for p in funsd_pages(funsd, skip_last=30) for r in p.regions]
+        corpus += [r.text for p in funsd_pages(funsd, skip_last=FUNSD_VAL_COUNT) for r in p.regions]
     for f in text_files:
         if not Path(f).is_file():
             raise YocrError(f"{f}: text file not found")

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from yocr.core.image import IMAGE_SUFFIXES
+from yocr.core.io import atomic_write_text
 from yocr.errors import LabelError
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+__all__ = ["Sample", "read_labels", "write_labels", "prepare_folder", "list_images", "labels_from_filenames",
+           "IMAGE_SUFFIXES", "atomic_write_text"]  # the last two: modules that still import them from here
 
 
 @dataclass(frozen=True)
@@ -33,16 +34,6 @@ class Sample:
     label: str
     case_blind: bool = False  # the label's letter case is unreliable (SROIE)
     group: str = ""  # source page, so that splits keep one page's lines together
-
-
-@dataclass
-class LabelProblems:
-    """What was skipped while reading labels, each with the file and reason."""
-
-    items: list[str]
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
 
 
 def _resolve(base: Path, name: str) -> Path:
@@ -112,20 +103,6 @@ def write_labels(path: str | Path, samples: list[tuple[str, str]]) -> None:
             raise LabelError(f"label of {name} contains a line break")
         lines.append(f"{name} {label}\n")
     atomic_write_text(path, "".join(lines))
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename, so readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def prepare_folder(labels_file: str | Path, out_csv: str | Path, check_readable: bool = True) -> tuple[int, list[str]]:

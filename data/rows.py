@@ -9,45 +9,16 @@ detection benchmark, so that training targets and evaluation targets agree.
 from __future__ import annotations
 
 from statistics import median
-from typing import Iterable, Sequence
+from typing import Sequence
 
+from yocr.core.defaults import ROW_GAP
+from yocr.core.geometry import ROW_OVERLAP, Box, same_row, union, vertical_overlap
 from yocr.data.annotations import Region
 
-Box = tuple[float, float, float, float]  # (x0, y0, x1, y1) in pixels
+__all__ = ["Box", "same_row", "group_rows", "join_regions", "merge_rows"]
 
 
-def box_height(box: Sequence[float]) -> float:
-    return float(box[3] - box[1])
-
-
-def box_width(box: Sequence[float]) -> float:
-    return float(box[2] - box[0])
-
-
-def union_box(boxes: Iterable[Sequence[float]]) -> Box:
-    """The smallest box holding all ``boxes``."""
-    boxes = list(boxes)
-    if not boxes:
-        raise ValueError("union_box needs at least one box")
-    return (
-        float(min(b[0] for b in boxes)),
-        float(min(b[1] for b in boxes)),
-        float(max(b[2] for b in boxes)),
-        float(max(b[3] for b in boxes)),
-    )
-
-
-def vertical_overlap(a: Sequence[float], b: Sequence[float]) -> float:
-    """Height shared by two boxes (negative when they are apart vertically)."""
-    return float(min(a[3], b[3]) - max(a[1], b[1]))
-
-
-def same_row(a: Sequence[float], b: Sequence[float], min_overlap: float = 0.5) -> bool:
-    """Whether two boxes share a row: their vertical overlap exceeds ``min_overlap`` x the smaller height."""
-    return vertical_overlap(a, b) > min_overlap * min(box_height(a), box_height(b))
-
-
-def group_rows(regions: Sequence[Region], min_overlap: float = 0.5) -> list[list[Region]]:
+def group_rows(regions: Sequence[Region], min_overlap: float = ROW_OVERLAP) -> list[list[Region]]:
     """Regions grouped into rows, top to bottom; each row sorted left to right.
 
     Regions are taken in order of their vertical centre. A region joins the row where it is :func:`same_row` with
@@ -76,10 +47,10 @@ def join_regions(regions: Sequence[Region]) -> Region:
     """One region covering ``regions``; their non-empty texts joined, left to right, by a single space."""
     ordered = sorted(regions, key=lambda r: r.box[0])
     text = " ".join(t for t in (r.text.strip() for r in ordered) if t)
-    return Region(union_box(r.box for r in ordered), text)
+    return Region(union(r.box for r in ordered), text)
 
 
-def merge_rows(regions: Sequence[Region], gap: float = 1.0, min_overlap: float = 0.5) -> list[Region]:
+def merge_rows(regions: Sequence[Region], gap: float = ROW_GAP, min_overlap: float = ROW_OVERLAP) -> list[Region]:
     """Merge phrase segments of one printed row into line regions.
 
     The rule:

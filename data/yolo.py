@@ -22,24 +22,22 @@ from typing import Callable, Iterable, Sequence
 from PIL import Image
 
 from yocr.data.annotations import AnnotatedPage, Region, funsd_pages, sroie_pages
-from yocr.data.labels import IMAGE_SUFFIXES, atomic_write_text
-from yocr.data.rows import Box, merge_rows
+from yocr.core.geometry import Box
+from yocr.core.image import IMAGE_SUFFIXES
+from yocr.core.io import atomic_write_text
+from yocr.core.splits import FUNSD_VAL_COUNT, SROIE_TRAIN, SROIE_VAL
+from yocr.data.rows import merge_rows
 from yocr.errors import ImageLoadError, LabelError
 
 CLASS_NAME = "text_line"
 SPLITS = ("train", "val")
-# The fixed splits (see ../shared/data/README.md): SROIE receipts 000-525 train, 526-625 validate; FUNSD all but the
-# last 30 forms train, the last 30 validate.
-SROIE_TRAIN, SROIE_VAL = (0, 525), (526, 625)
-FUNSD_VAL_COUNT = 30
 
 YoloBox = tuple[float, float, float, float]  # (cx, cy, w, h), normalised to the image size
 
 
 def clip_box(box: Sequence[float], width: float, height: float) -> Box:
     """``box`` clipped to the image ``[0, width] x [0, height]`` (may come out empty)."""
-    x0, y0, x1, y1 = (float(v) for v in box)
-    return (min(max(x0, 0.0), width), min(max(y0, 0.0), height), min(max(x1, 0.0), width), min(max(y1, 0.0), height))
+    return Box.of(box).clip(width, height)
 
 
 def to_yolo(box: Sequence[float], width: float, height: float) -> YoloBox:

@@ -13,9 +13,9 @@ from typing import List, Optional
 
 import typer
 
-from yocr.errors import YocrError
-
 from yocr.console import err, fail as _fail
+from yocr.core.defaults import DETECTOR_CONF, DETECTOR_IOU
+from yocr.errors import YocrError
 
 
 def _report(summary, out: Path) -> None:
@@ -25,19 +25,6 @@ def _report(summary, out: Path) -> None:
         f"train: {summary.images['train']} images, {summary.boxes['train']} lines; "
         f"val: {summary.images['val']} images, {summary.boxes['val']} lines; written to {out} ({summary.yaml})"
     )
-
-
-def _load_bgr(path: Path):
-    import cv2
-
-    from yocr.errors import ImageLoadError
-
-    if not path.is_file():
-        raise ImageLoadError(path, "not found")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ImageLoadError(path, "not a readable image")
-    return image
 
 
 def register(app: typer.Typer, data_app: typer.Typer) -> typer.Typer:
@@ -175,8 +162,8 @@ def register(app: typer.Typer, data_app: typer.Typer) -> typer.Typer:
         funsd: Optional[Path] = typer.Option(None, help="FUNSD folder (the last 30 forms are scored)."),
         weights: Optional[Path] = typer.Option(None, help="Detector weights (default: the shipped model)."),
         imgsz: Optional[int] = typer.Option(None, help="Inference size (default: the training size)."),
-        conf: float = typer.Option(0.25, help="Score threshold."),
-        iou: float = typer.Option(0.5, help="NMS IoU threshold."),
+        conf: float = typer.Option(DETECTOR_CONF, help="Score threshold."),
+        iou: float = typer.Option(DETECTOR_IOU, help="NMS IoU threshold."),
         tile: int = typer.Option(0, help="Tile pages larger than this many pixels (0: whole page)."),
         device: str = typer.Option("cpu"),
         limit: int = typer.Option(0, help="Score only the first N pages of each set (0: all)."),
@@ -186,7 +173,7 @@ def register(app: typer.Typer, data_app: typer.Typer) -> typer.Typer:
         from rich.progress import Progress
         from rich.table import Table
 
-        from yocr.data.labels import atomic_write_text
+        from yocr.core.io import atomic_write_text
         from yocr.detector.evaluate import benchmark_sets, evaluate_detector
         from yocr.detector.predictor import Detector
 
@@ -221,44 +208,33 @@ def register(app: typer.Typer, data_app: typer.Typer) -> typer.Typer:
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the JSON here instead of stdout."),
         overlay: Optional[Path] = typer.Option(None, help="Folder for copies of the images with the boxes drawn."),
         imgsz: Optional[int] = typer.Option(None, help="Inference size (default: the training size)."),
-        conf: float = typer.Option(0.25, help="Score threshold."),
-        iou: float = typer.Option(0.5, help="NMS IoU threshold."),
+        conf: float = typer.Option(DETECTOR_CONF, help="Score threshold."),
+        iou: float = typer.Option(DETECTOR_IOU, help="NMS IoU threshold."),
         tile: int = typer.Option(0, help="Tile pages larger than this many pixels (0: whole page)."),
         device: str = typer.Option("cpu"),
     ) -> None:
-        """Find text lines: prints JSON, one entry per image with its line boxes (x0, y0, x1, y1 in pixels) and scores."""
-        import cv2
-
-        from yocr.data.labels import atomic_write_text
+        """Find text lines: prints JSON, one entry per image with its line boxes (x0, y0, x1, y1 in pixels) and scores,
+        in reading order. Images are read as `yocr run` reads them (EXIF orientation; the first page of a PDF or TIFF)."""
+        from yocr.core.image import load_image
+        from yocr.core.io import atomic_write_text
         from yocr.detector.predictor import Detector
 
         try:
             detector = Detector(weights, imgsz=imgsz, conf=conf, iou=iou, device=device, tile=tile)
         except (YocrError, ValueError) as exc:
             _fail(exc)
-        if overlay:
-            overlay.mkdir(parents=True, exist_ok=True)
         entries, failed = [], 0
         for path in images:
             try:
-                image = _load_bgr(path)
+                page = load_image(path)
             except YocrError as exc:
                 err.print(f"[red]error:[/red] {exc}")
                 failed += 1
                 continue
-            lines = detector.detect(image)
-            entries.append({
-                "image": str(path),
-                "width": int(image.shape[1]),
-                "height": int(image.shape[0]),
-                "lines": [{"box": [round(v, 1) for v in ln.box], "score": round(ln.score, 4)} for ln in lines],
-            })
+            entry, drawn = _detect_one(detector, page, str(path), overlay is not None)
+            entries.append(entry)
             if overlay:
-                for ln in lines:
-                    cv2.rectangle(image, (int(ln.x0), int(ln.y0)), (int(ln.x1), int(ln.y1)), (0, 0, 255), 2)
-                    cv2.putText(image, f"{ln.score:.2f}", (int(ln.x0), max(10, int(ln.y0) - 3)),
-                                cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 255), 1)
-                cv2.imwrite(str(overlay / f"{path.stem}.jpg"), image)
+                _write_overlay(overlay / f"{path.stem}.jpg", drawn)
         text = json.dumps(entries, indent=1)
         if out:
             atomic_write_text(out, text + "\n")
@@ -269,3 +245,36 @@ def register(app: typer.Typer, data_app: typer.Typer) -> typer.Typer:
             raise typer.Exit(1)
 
     return detector_app
+
+
+def _detect_one(detector, page, name: str, draw: bool):
+    """The JSON entry of one page (boxes in reading order) and, with ``draw``, the page with the boxes drawn."""
+    import cv2
+
+    from yocr.pipeline.order import flat_order
+
+    found = flat_order(detector.detect(page))
+    entry = {
+        "image": name,
+        "width": page.width,
+        "height": page.height,
+        "lines": [{"box": [round(v, 1) for v in d.box], "score": round(d.score, 4)} for d in found],
+    }
+    if not draw:
+        return entry, None
+    image = page.bgr.copy()
+    for d in found:
+        x0, y0, x1, y1 = (int(v) for v in d.box)
+        cv2.rectangle(image, (x0, y0), (x1, y1), (0, 0, 255), 2)
+        cv2.putText(image, f"{d.score:.2f}", (x0, max(10, y0 - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 255), 1)
+    return entry, image
+
+
+def _write_overlay(path: Path, image) -> None:
+    import cv2
+
+    from yocr.core.io import atomic_write_bytes
+
+    ok, data = cv2.imencode(".jpg", image)
+    if ok:
+        atomic_write_bytes(path, data.tobytes())

@@ -14,30 +14,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-import cv2
 import numpy as np
 
+from yocr.core.defaults import MATCH_IOU, ROW_GAP
+from yocr.core.geometry import BoxLike, iou_matrix
+from yocr.core.image import load_image
+from yocr.core.splits import FUNSD_VAL_COUNT, SROIE_VAL
 from yocr.data.annotations import AnnotatedPage, funsd_pages, sroie_pages
-from yocr.data.rows import Box, merge_rows
-from yocr.data.yolo import FUNSD_VAL_COUNT, SROIE_VAL
-from yocr.errors import ImageLoadError, YocrError
+from yocr.data.rows import merge_rows
+from yocr.errors import YocrError
 from yocr.metrics import f1_score, ratio
 
 
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box of ``a`` [N, 4] with every box of ``b`` [M, 4] (xyxy)."""
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    iw = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    ih = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
-    inter = iw.clip(0) * ih.clip(0)
-    area_a = (a[:, 2] - a[:, 0]).clip(0) * (a[:, 3] - a[:, 1]).clip(0)
-    area_b = (b[:, 2] - b[:, 0]).clip(0) * (b[:, 3] - b[:, 1]).clip(0)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
-
-
-def match_boxes(pred: Sequence[Box], truth: Sequence[Box], iou_threshold: float = 0.5) -> list[tuple[int, int, float]]:
+def match_boxes(pred: Sequence[BoxLike], truth: Sequence[BoxLike], iou_threshold: float = MATCH_IOU) -> list[tuple[int, int, float]]:
     """Greedy one-to-one matching: pairs ``(pred index, truth index, IoU)`` by decreasing IoU >= ``iou_threshold``."""
     ious = iou_matrix(np.asarray(pred), np.asarray(truth))
     if ious.size == 0:
@@ -82,7 +71,7 @@ class DetectionScores:
     def seconds_per_page(self) -> float:
         return ratio(self.seconds, self.pages)
 
-    def add(self, pred: Sequence[Box], truth: Sequence[Box], seconds: float, iou_threshold: float = 0.5) -> None:
+    def add(self, pred: Sequence[BoxLike], truth: Sequence[BoxLike], seconds: float, iou_threshold: float = MATCH_IOU) -> None:
         self.pages += 1
         self.true_positives += len(match_boxes(pred, truth, iou_threshold))
         self.predictions += len(pred)
@@ -95,7 +84,7 @@ class DetectionScores:
         return d
 
 
-def truth_boxes(page: AnnotatedPage, gap: float = 1.0) -> list[Box]:
+def truth_boxes(page: AnnotatedPage, gap: float = ROW_GAP) -> list[BoxLike]:
     return [r.box for r in merge_rows(page.regions, gap)]
 
 
@@ -103,26 +92,24 @@ def evaluate_detector(
     detector,
     pages: Sequence[AnnotatedPage],
     name: str = "",
-    gap: float = 1.0,
-    iou_threshold: float = 0.5,
+    gap: float = ROW_GAP,
+    iou_threshold: float = MATCH_IOU,
     progress: Callable[[], None] | None = None,
     warmup: bool = True,
 ) -> DetectionScores:
-    """Score ``detector`` (anything with ``detect(image_bgr) -> [LineBox]``) on annotated pages.
+    """Score ``detector`` (anything with ``detect(page image) -> [Detection]``) on annotated pages.
 
     With ``warmup`` the first page is run once, untimed, so that model set-up does not count as page time.
     """
     scores = DetectionScores(name=name)
     for n, page in enumerate(pages):
-        image = cv2.imread(str(page.image), cv2.IMREAD_COLOR)
-        if image is None:
-            raise ImageLoadError(page.image, "not found" if not Path(page.image).exists() else "not a readable image")
+        image = load_image(page.image)
         if warmup and n == 0:
             detector.detect(image)
         start = time.perf_counter()
         lines = detector.detect(image)
         elapsed = time.perf_counter() - start
-        scores.add([ln.box for ln in lines], truth_boxes(page, gap), elapsed, iou_threshold)
+        scores.add([d.box for d in lines], truth_boxes(page, gap), elapsed, iou_threshold)
         if progress:
             progress()
     return scores

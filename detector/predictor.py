@@ -1,6 +1,7 @@
 """The line detector as a predictor: input normalisation -> YOLO -> line-box post-processing.
 
-``Detector(weights).detect(image_bgr)`` returns one :class:`LineBox` per printed line, in reading order. Inference
+``Detector(weights).detect(image)`` returns one :class:`~yocr.core.results.Detection` per printed line (in no
+particular order: reading order is the pipeline's job). Inference
 is rectangular: the page is scaled so that its long side is ``imgsz`` (never upscaled past the next multiple of 32)
 and padded only to a multiple of the stride. For very large scans, ``tile`` splits the page into overlapping tiles
 of that many page pixels; lines cut by a tile border are stitched back together.
@@ -10,31 +11,24 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from yocr import runtime as runtimes
+from yocr.core.defaults import DETECTOR_CONF, DETECTOR_IOU
+from yocr.core.geometry import clip_boxes
+from yocr.core.image import PageImage, to_bgr
+from yocr.core.results import Detection
 from yocr.detector import ultra
-from yocr.detector.boxes import (
-    LineBox,
-    clip_boxes,
-    drop_blank,
-    from_arrays,
-    ink_mask,
-    lone_segments,
-    merge_line_boxes,
-    reading_order,
-    snap_to_ink,
-    split_at_gaps,
-    speck_size,
-    tiles,
-    touches_inner_border,
-)
+from yocr.detector.boxes import TILE_OVERLAP, from_arrays, merge_line_boxes, tiles, touches_inner_border
+from yocr.detector.ink import drop_blank, ink_mask, lone_segments, snap_to_ink, speck_size, split_at_gaps
 from yocr.detector.model import DEFAULT_WEIGHTS, load_checkpoint
-from yocr.errors import ImageLoadError
 
-__all__ = ["Detector", "LineBox", "lineboxes_from_result", "as_bgr"]
+__all__ = ["Detector", "lineboxes_from_result"]
+
+MAX_DET = 1000  # most boxes the model may return per page (or tile)
+STRIDE = 32  # the network's largest stride: inference sizes are multiples of it
 
 
 def lineboxes_from_result(result: Any, offset: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
@@ -48,26 +42,7 @@ def lineboxes_from_result(result: Any, offset: tuple[float, float] = (0.0, 0.0))
     return xyxy, conf
 
 
-def as_bgr(image: np.ndarray, source: object = "<array>") -> np.ndarray:
-    """A 3-channel uint8 BGR array from a grey, BGR or BGRA array; :class:`ImageLoadError` otherwise."""
-    if not isinstance(image, np.ndarray) or image.size == 0:
-        raise ImageLoadError(source, "not an image array")
-    if image.dtype != np.uint8:
-        if np.issubdtype(image.dtype, np.floating) and image.max(initial=0) <= 1.0:
-            image = image * 255.0
-        image = np.clip(image, 0, 255).astype(np.uint8)
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=2)
-    elif image.ndim == 3 and image.shape[2] == 1:
-        image = np.repeat(image, 3, axis=2)
-    elif image.ndim == 3 and image.shape[2] == 4:
-        image = image[..., :3]
-    elif image.ndim != 3 or image.shape[2] != 3:
-        raise ImageLoadError(source, f"unsupported image shape {image.shape}")
-    return np.ascontiguousarray(image)
-
-
-def inference_size(width: int, height: int, imgsz: int, stride: int = 32) -> int:
+def inference_size(width: int, height: int, imgsz: int, stride: int = STRIDE) -> int:
     """The long-side size to run at: ``imgsz``, but not above the page's own long side (rounded up to the stride)."""
     own = int(np.ceil(max(width, height) / stride) * stride)
     return max(stride, min(int(imgsz), own))
@@ -80,12 +55,12 @@ class Detector:
         self,
         weights: str | Path | None = None,
         imgsz: int | None = None,
-        conf: float = 0.25,
-        iou: float = 0.5,
+        conf: float = DETECTOR_CONF,
+        iou: float = DETECTOR_IOU,
         device: str = "cpu",
         tile: int = 0,
-        tile_overlap: float = 0.2,
-        max_det: int = 1000,
+        tile_overlap: float = TILE_OVERLAP,
+        max_det: int = MAX_DET,
         merge: bool = True,
         snap: bool = True,
         lone: bool = True,
@@ -110,7 +85,8 @@ class Detector:
         """A detector around an ultralytics ``YOLO`` already in memory (tests, right after training)."""
         self = cls.__new__(cls)
         self.meta = {"imgsz": imgsz}
-        defaults = dict(conf=0.25, iou=0.5, device="cpu", tile=0, tile_overlap=0.2, max_det=1000, merge=True)
+        defaults = dict(conf=DETECTOR_CONF, iou=DETECTOR_IOU, device="cpu", tile=0, tile_overlap=TILE_OVERLAP,
+                        max_det=MAX_DET, merge=True)
         defaults.update(options)
         snap, lone = defaults.pop("snap", True), defaults.pop("lone", True)
         self._setup(yolo, imgsz, **defaults)
@@ -160,7 +136,7 @@ class Detector:
     def postprocess(
         self, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray, width: int, height: int,
         ink: np.ndarray | None = None, grey: np.ndarray | None = None,
-    ) -> list[LineBox]:
+    ) -> list[Detection]:
         boxes = clip_boxes(boxes, width, height)
         keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         boxes, scores, cut = boxes[keep], scores[keep], cut[keep]
@@ -175,29 +151,23 @@ class Detector:
             found = lone_segments(boxes, ink, grey)
             boxes = np.concatenate([boxes, found])
             scores = np.concatenate([scores, np.full(len(found), self.conf)])
-        return reading_order(from_arrays(boxes, scores))
+        return from_arrays(boxes, scores)
 
-    def detect(self, image_bgr: np.ndarray) -> list[LineBox]:
-        """Line boxes (page pixels, with scores) of one BGR (or grey) image, in reading order; [] when none."""
-        image = as_bgr(image_bgr)
-        boxes, scores, cut = self.raw(image)
+    def detect(self, image: PageImage | np.ndarray) -> list[Detection]:
+        """Line boxes (page pixels, with scores) of one page (a loaded page or a BGR or grey array); [] when none."""
+        page = image if isinstance(image, PageImage) else PageImage(to_bgr(image))
+        boxes, scores, cut = self.raw(page.bgr)
         start = time.perf_counter()
         try:
-            return self._postprocess_page(image, boxes, scores, cut)
+            return self._postprocess_page(page, boxes, scores, cut)
         finally:
             self._time("detector_post", time.perf_counter() - start)
 
-    def _postprocess_page(self, image: np.ndarray, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray) -> list[LineBox]:
-        height, width = image.shape[:2]
+    def _postprocess_page(self, page: PageImage, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray) -> list[Detection]:
+        height, width = page.height, page.width
         if not self.snap or not len(boxes):
             return self.postprocess(boxes, scores, cut, width, height)
-        import cv2
-
         clipped = clip_boxes(boxes, width, height)
         heights = clipped[:, 3] - clipped[:, 1]
-        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        ink = ink_mask(grey, speck_size(heights[heights > 0]))
-        return self.postprocess(boxes, scores, cut, width, height, ink, grey)
-
-    def detect_many(self, images: Sequence[np.ndarray]) -> list[list[LineBox]]:
-        return [self.detect(im) for im in images]
+        ink = ink_mask(page.grey, speck_size(heights[heights > 0]))
+        return self.postprocess(boxes, scores, cut, width, height, ink, page.grey)

@@ -8,6 +8,8 @@ from typing import List, Optional
 import typer
 
 from yocr.console import err, fail
+from yocr.core.defaults import DETECTOR_CONF, FALLBACK_BELOW
+from yocr.core.geometry import CROP_MARGIN
 from yocr.errors import YocrError
 
 
@@ -20,7 +22,8 @@ def register(app: typer.Typer) -> None:
         recognizer: str = typer.Option("crnn", help="What reads the detected lines: 'crnn' or 'tesseract'."),
         fallback: str = typer.Option("auto", help="Tesseract re-reads the lines the CRNN is unsure of and keeps its "
                                                   "reading where surer: 'auto' (when installed), 'tesseract', 'none'."),
-        fallback_below: float = typer.Option(0.6, help="CRNN confidence below which --fallback re-reads a line."),
+        fallback_below: float = typer.Option(FALLBACK_BELOW, help="CRNN confidence below which --fallback re-reads "
+                                                                  "a line."),
         json_out: bool = typer.Option(False, "--json", help="Also write NAME.json: boxes, text, confidences, timings."),
         overlay: bool = typer.Option(False, help="Also write NAME.overlay.png: the image with boxes and text drawn."),
         split_pages: bool = typer.Option(False, help="Multi-page inputs: one NAME-pNNNN.txt per page (default: one "
@@ -32,8 +35,10 @@ def register(app: typer.Typer) -> None:
         detector_weights: Optional[str] = typer.Option(None, help="Detector weights (default: shipped)."),
         recognizer_weights: Optional[str] = typer.Option(None, help="Recognizer weights (default: shipped)."),
         imgsz: Optional[int] = typer.Option(None, help="Detector inference size (default: the detector's own)."),
-        conf: float = typer.Option(0.25, help="Detector score threshold."),
+        conf: float = typer.Option(DETECTOR_CONF, help="Detector score threshold."),
         tile: int = typer.Option(0, help="Detect in tiles of this many pixels on larger pages (0: whole page)."),
+        margin: float = typer.Option(CROP_MARGIN, help="Margin around each line box, as a share of its height."),
+        deskew: bool = typer.Option(True, help="Straighten slightly rotated line crops before reading them."),
         batch_size: int = typer.Option(64, help="Line crops per recognizer batch."),
         device: str = typer.Option("cpu", help="'cpu', 'cuda' or 'auto'."),
     ) -> None:
@@ -50,7 +55,8 @@ def register(app: typer.Typer) -> None:
             config = ReaderConfig(
                 engine=engine, recognizer=recognizer, fallback=fallback, fallback_below=fallback_below,
                 detector_weights=detector_weights, recognizer_weights=recognizer_weights, imgsz=imgsz, conf=conf,
-                tile=tile, batch_size=batch_size, allow=allow, rules=str(rules) if rules else None, device=device,
+                tile=tile, margin=margin, deskew=deskew, batch_size=batch_size, allow=allow,
+                rules=str(rules) if rules else None, device=device,
             )
             if workers < 1:
                 raise YocrError("--workers must be at least 1")

@@ -5,22 +5,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from yocr.core.geometry import CROP_MARGIN, crop
 from yocr.recognizer.preprocess import to_grey
 
 MAX_SKEW = 8.0  # degrees; steeper "lines" are left alone (vertical text, stamps, noise)
 MIN_SKEW = 0.7  # below this a rotation costs more sharpness than it gains
-
-
-def crop_box(page: np.ndarray, box: tuple[float, float, float, float], margin: float = 0.15) -> np.ndarray:
-    """``box`` grown by ``margin`` times its height on every side, clipped to the page (as in training crops)."""
-    h, w = page.shape[:2]
-    x0, y0, x1, y1 = box
-    m = margin * max(1.0, y1 - y0)
-    xa, ya = max(0, int(np.floor(x0 - m))), max(0, int(np.floor(y0 - m)))
-    xb, yb = min(w, int(np.ceil(x1 + m))), min(h, int(np.ceil(y1 + m)))
-    if xb <= xa or yb <= ya:
-        return np.full((8, 8, 3), 255, np.uint8)
-    return page[ya:yb, xa:xb]
+MIN_INK_PIXELS = 30  # fewer ink pixels than this give no reliable angle
+MAX_INK_SHARE = 0.6  # nor does a crop more than this share ink (a dark photo)
+ROW_INK_SHARE = 0.02  # a row of the straightened crop holds text when this share of it is ink
+TRIM_PAD = 0.15  # rows kept above and below the ink, as a share of the ink's height
 
 
 def skew_angle(crop: np.ndarray) -> float:
@@ -30,7 +23,7 @@ def skew_angle(crop: np.ndarray) -> float:
         return 0.0
     _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     ys, xs = np.nonzero(ink)
-    if len(xs) < 30 or len(xs) > 0.6 * ink.size:
+    if len(xs) < MIN_INK_PIXELS or len(xs) > MAX_INK_SHARE * ink.size:
         return 0.0
     xs = xs - xs.mean()
     ys = ys - ys.mean()
@@ -52,13 +45,14 @@ def straighten(crop: np.ndarray) -> np.ndarray:
     turned = cv2.warpAffine(crop, rot, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     grey = to_grey(turned)
     _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    rows = np.nonzero(ink.sum(axis=1) > 0.02 * 255 * w)[0]
+    rows = np.nonzero(ink.sum(axis=1) > ROW_INK_SHARE * 255 * w)[0]
     if len(rows) < 4:
         return turned
-    pad = max(2, int(0.15 * (rows[-1] - rows[0])))
+    pad = max(2, int(TRIM_PAD * (rows[-1] - rows[0])))
     return turned[max(0, rows[0] - pad) : min(h, rows[-1] + pad + 1)]
 
 
-def line_crops(page: np.ndarray, boxes, margin: float = 0.15, deskew: bool = True) -> list[np.ndarray]:
-    crops = [crop_box(page, box, margin) for box in boxes]
+def line_crops(page: np.ndarray, boxes, margin: float = CROP_MARGIN, deskew: bool = True) -> list[np.ndarray]:
+    """Each box's crop (:func:`yocr.core.geometry.crop`), straightened when ``deskew``."""
+    crops = [crop(page, box, margin) for box in boxes]
     return [straighten(c) for c in crops] if deskew else crops

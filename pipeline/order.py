@@ -12,46 +12,42 @@ columns, recursively (an XY cut over the boxes):
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Sequence, TypeVar
+from typing import Sequence
 
 import numpy as np
 
-B = TypeVar("B")  # anything with x0, y0, x1, y1
+from yocr.core.geometry import same_row, union
+from yocr.core.results import Detection
 
-ROW_OVERLAP = 0.5  # two boxes share a row when their vertical overlap exceeds this share of the smaller height
-MIN_COLUMN_SHARE = 0.25
-MAX_PAIRED_SHARE = 0.5
-
-
-def _same_row(a, b) -> bool:
-    overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return overlap > ROW_OVERLAP * min(a.y1 - a.y0, b.y1 - b.y0)
+MIN_COLUMN_SHARE = 0.25  # a column is at least this share of its block's width
+MAX_PAIRED_SHARE = 0.5  # columns whose lines pair up as rows more often than this are one table
+READ_TWICE = 0.25  # row cells overlapping by more than this x the smaller height are one piece of text
 
 
-def rows(lines: Sequence[B]) -> list[list[B]]:
-    """Boxes grouped into rows (top to bottom), each row left to right."""
-    out: list[list[B]] = []
-    for ln in sorted(lines, key=lambda b: (b.y0 + b.y1) / 2):
+def rows(lines: Sequence[Detection], merge: bool = True) -> list[list[Detection]]:
+    """Boxes grouped into rows (top to bottom), each row left to right; with ``merge``, cells of a row that overlap
+    are joined (:func:`merge_overlapping`)."""
+    out: list[list[Detection]] = []
+    for ln in sorted(lines, key=lambda d: d.box.centre_y):
         for row in out:
-            if _same_row(row[0], ln):
+            if same_row(row[0].box, ln.box):
                 row.append(ln)
                 break
         else:
             out.append([ln])
-    return [merge_overlapping(sorted(r, key=lambda b: b.x0)) for r in out]
+    ordered = [sorted(r, key=lambda d: d.box.x0) for r in out]
+    return [merge_overlapping(r) for r in ordered] if merge else ordered
 
 
-def merge_overlapping(row: list[B]) -> list[B]:
+def merge_overlapping(row: list[Detection]) -> list[Detection]:
     """Cells of one row that overlap horizontally are one piece of text read twice: keep their union once."""
-    merged: list[B] = []
-    for b in row:
-        if merged and b.x0 < merged[-1].x1 - 0.25 * min(b.y1 - b.y0, merged[-1].y1 - merged[-1].y0):
-            a = merged[-1]
-            merged[-1] = replace(a, x0=min(a.x0, b.x0), y0=min(a.y0, b.y0), x1=max(a.x1, b.x1), y1=max(a.y1, b.y1),
-                                 score=max(getattr(a, "score", 1.0), getattr(b, "score", 1.0)))
+    merged: list[Detection] = []
+    for d in row:
+        a = merged[-1].box if merged else None
+        if a is not None and d.box.x0 < a.x1 - READ_TWICE * min(d.box.height, a.height):
+            merged[-1] = Detection(union([a, d.box]), max(merged[-1].score, d.score))
         else:
-            merged.append(b)
+            merged.append(d)
     return merged
 
 
@@ -67,46 +63,52 @@ def _free_bands(starts: np.ndarray, ends: np.ndarray) -> list[tuple[float, float
     return sorted(gaps, key=lambda g: g[0] - g[1])
 
 
-def _column_split(lines: Sequence[B]) -> tuple[list[B], list[B]] | None:
-    x0 = np.array([b.x0 for b in lines])
-    x1 = np.array([b.x1 for b in lines])
+def _column_split(lines: Sequence[Detection]) -> tuple[list[Detection], list[Detection]] | None:
+    x0 = np.array([d.box.x0 for d in lines])
+    x1 = np.array([d.box.x1 for d in lines])
     width = x1.max() - x0.min()
     for lo, hi in _free_bands(x0, x1):
-        left = [b for b in lines if b.x1 <= lo]
-        right = [b for b in lines if b.x0 >= hi]
+        left = [d for d in lines if d.box.x1 <= lo]
+        right = [d for d in lines if d.box.x0 >= hi]
         if len(left) < 2 or len(right) < 2:
             continue
         if min(lo - x0.min(), x1.max() - hi) < MIN_COLUMN_SHARE * width:
             continue
         small, big = (left, right) if len(left) <= len(right) else (right, left)
-        paired = sum(any(_same_row(a, b) for b in big) for a in small) / len(small)
+        paired = sum(any(same_row(a.box, b.box) for b in big) for a in small) / len(small)
         if paired <= MAX_PAIRED_SHARE:
             return left, right
     return None
 
 
-def _block_split(lines: Sequence[B]) -> list[list[B]] | None:
-    y0 = np.array([b.y0 for b in lines])
-    y1 = np.array([b.y1 for b in lines])
+def _block_split(lines: Sequence[Detection]) -> list[list[Detection]] | None:
+    y0 = np.array([d.box.y0 for d in lines])
+    y1 = np.array([d.box.y1 for d in lines])
     line_height = float(np.median(y1 - y0))
     cuts = sorted(mid for lo, hi in _free_bands(y0, y1) if hi - lo > line_height for mid in [(lo + hi) / 2])
     if not cuts:
         return None
-    blocks: list[list[B]] = [[] for _ in range(len(cuts) + 1)]
-    for b in lines:
-        blocks[int(np.searchsorted(cuts, (b.y0 + b.y1) / 2))].append(b)
+    blocks: list[list[Detection]] = [[] for _ in range(len(cuts) + 1)]
+    for d in lines:
+        blocks[int(np.searchsorted(cuts, d.box.centre_y))].append(d)
     return [blk for blk in blocks if blk]
 
 
-def reading_order(lines: Sequence[B]) -> list[list[B]]:
-    """Output lines, each a list of boxes (the cells of one row in one column), in reading order."""
+def reading_order(lines: Sequence[Detection], merge: bool = True) -> list[list[Detection]]:
+    """Output lines, each a list of boxes (the cells of one row in one column), in reading order; ``merge=False``
+    keeps overlapping cells of a row apart (the boxes exactly as detected, only ordered)."""
     lines = list(lines)
     if len(lines) <= 1:
         return [lines] if lines else []
     split = _column_split(lines)
     if split:
-        return reading_order(split[0]) + reading_order(split[1])
+        return reading_order(split[0], merge) + reading_order(split[1], merge)
     blocks = _block_split(lines)
     if blocks and len(blocks) > 1:
-        return [row for block in blocks for row in reading_order(block)]
-    return rows(lines)
+        return [row for block in blocks for row in reading_order(block, merge)]
+    return rows(lines, merge)
+
+
+def flat_order(lines: Sequence[Detection]) -> list[Detection]:
+    """The boxes themselves in reading order (none merged)."""
+    return [d for row in reading_order(lines, merge=False) for d in row]

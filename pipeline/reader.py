@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
+from yocr.core.defaults import DETECTOR_CONF, FALLBACK_BELOW
+from yocr.core.geometry import CROP_MARGIN, union
+from yocr.core.image import PageImage, Source, load_pages, to_bgr
+from yocr.core.results import Detection, Line, Page, Reading
 from yocr.errors import YocrError
 from yocr.pipeline import order
 from yocr.pipeline.clean import Cleaner
 from yocr.pipeline.crop import line_crops
-from yocr.pipeline.load import load_pages, to_bgr
-from yocr.core.results import Line, Page, Reading
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +40,13 @@ class ReaderConfig:
     # Lines the CRNN reads with confidence below fallback_below are re-read by Tesseract, whose reading is kept when
     # it is surer. "auto": when Tesseract is installed; "tesseract": always (an error without it); "none": never.
     fallback: str = "auto"
-    fallback_below: float = 0.6
+    fallback_below: float = FALLBACK_BELOW
     detector_weights: str | None = None
     recognizer_weights: str | None = None
     imgsz: int | None = None  # detector inference size (default: the detector's own)
-    conf: float = 0.25
+    conf: float = DETECTOR_CONF
     tile: int = 0
-    margin: float = 0.15
+    margin: float = CROP_MARGIN
     deskew: bool = True
     batch_size: int = 64
     allow: str | None = None
@@ -65,7 +67,7 @@ class ReaderConfig:
 
 
 class DetectorLike(Protocol):
-    def detect(self, image_bgr: np.ndarray) -> list: ...  # boxes with x0, y0, x1, y1, score
+    def detect(self, image: PageImage) -> list[Detection]: ...
 
 
 LineReader = Callable[[list[np.ndarray]], list[Reading]]
@@ -81,7 +83,7 @@ class Stages:
     page_engine: Callable[[np.ndarray], list] | None = None  # Tesseract on the whole page
 
 
-def tesseract_lines(allow: str | None = None) -> LineReader:
+def tesseract_lines() -> LineReader:
     from yocr.pipeline import tesseract
 
     tesseract.require()
@@ -123,12 +125,12 @@ def fallback_reader(cfg: ReaderConfig) -> LineReader | None:
 # --- the steps ----------------------------------------------------------------------------------------------------
 
 
-def detect(stages: Stages, image: np.ndarray) -> list:
+def detect(stages: Stages, image: PageImage) -> list[Detection]:
     return list(stages.detector.detect(image)) if stages.detector is not None else []
 
 
-def group_rows(boxes: Sequence) -> list[list]:
-    return order.reading_order(boxes)
+def group_rows(found: Sequence[Detection]) -> list[list[Detection]]:
+    return order.reading_order(found)
 
 
 def recognise(stages: Stages, crops: list[np.ndarray]) -> list[Reading]:
@@ -152,7 +154,7 @@ def fall_back(stages: Stages, crops: list[np.ndarray], readings: list[Reading], 
     return readings, used
 
 
-def assemble(rows: list[list], readings: list[Reading], used: list[bool], engine: str) -> list[tuple[Line, str]]:
+def assemble(rows: list[list[Detection]], readings: list[Reading], used: list[bool], engine: str) -> list[tuple[Line, str]]:
     """One output line per row: cells' texts joined left to right; confidence weighted by text length."""
     out, k = [], 0
     for row in rows:
@@ -162,12 +164,11 @@ def assemble(rows: list[list], readings: list[Reading], used: list[bool], engine
         texts = [c.text.strip() for c in cells]
         weights = np.array([max(1, len(t)) for t in texts], float)
         conf = float(np.average([c.confidence for c in cells], weights=weights))
-        boxes = tuple((float(b.x0), float(b.y0), float(b.x1), float(b.y1)) for b in row)
-        box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
-        det = float(np.mean([getattr(b, "score", 1.0) for b in row]))
+        boxes = tuple(d.box for d in row)
+        det = float(np.mean([d.score for d in row]))
         name = "tesseract" if all(flags) else engine if not any(flags) else f"{engine}+tesseract"
         raw = " ".join(t for t in texts if t)
-        out.append((Line(box, raw, conf, det, name, boxes), raw))
+        out.append((Line(union(boxes), raw, conf, det, name, boxes), raw))
     return out
 
 
@@ -176,7 +177,7 @@ def clean(cleaner: Cleaner, lines: list[tuple[Line, str]]) -> tuple[Line, ...]:
     for line, raw in lines:
         text = cleaner(raw)
         if text is not None:
-            kept.append(Line(line.box, text, line.confidence, line.det_score, line.engine, line.parts))
+            kept.append(replace(line, text=text))
     return tuple(kept)
 
 
@@ -193,28 +194,36 @@ class Reader:
         self.stages = stages or build_stages(self.config)
         self.cleaner = Cleaner.from_options(self.config.rules, self.config.allow)
 
-    def read(self, image: str | Path | np.ndarray, page: int = 0) -> Page:
-        """One page: an array, an image file, or page ``page`` (0-based) of a PDF or multi-page TIFF."""
+    def read(self, image: Source, page: int = 0) -> Page:
+        """One page: an array, an image file (a path or its bytes), or page ``page`` (0-based) of a PDF or TIFF."""
         if isinstance(image, np.ndarray):
             return self.read_array(image)
         for p in self.read_pages(image):
             if p.page == page:
                 return p
-        raise YocrError(f"{image}: has no page {page + 1}")
+        raise YocrError(f"{image if isinstance(image, (str, Path)) else '<bytes>'}: has no page {page + 1}")
 
-    def read_pages(self, path: str | Path) -> Iterator[Page]:
+    def read_pages(self, source: Source) -> Iterator[Page]:
         """Every page of a file, one :class:`Page` each, as they are read."""
+        for _, page in self.pages(source):
+            yield page
+
+    def pages(self, source: Source, name: str | None = None) -> Iterator[tuple[PageImage, Page]]:
+        """Every page of a file as ``(the loaded page image, its reading)``, as they are read."""
+        name = name or (str(source) if isinstance(source, (str, Path)) else None)
         start = time.perf_counter()
-        for index, count, image in load_pages(path):
+        for image in load_pages(source, name=name):
             loaded = time.perf_counter() - start
-            result = self.read_array(image, source=str(path), page=index, pages=count)
+            result = self.read_page(image)
             result.timings["load"] = loaded
-            yield result
+            yield image, result
             start = time.perf_counter()
 
     def read_array(self, image: np.ndarray, source: str = "<array>", page: int = 0, pages: int = 1) -> Page:
-        image = to_bgr(image, source)
-        height, width = image.shape[:2]
+        return self.read_page(PageImage(to_bgr(image, source), page, pages, source))
+
+    def read_page(self, image: PageImage) -> Page:
+        """The reading of one loaded page: the steps of the module docstring, each timed."""
         timings: dict[str, float] = {}
         clock = time.perf_counter()
 
@@ -225,15 +234,15 @@ class Reader:
             clock = now
 
         if self.stages.page_engine is not None:
-            found = self.stages.page_engine(image)
+            page_lines = self.stages.page_engine(image.bgr)
             lap("tesseract")
-            raw = [(Line(ln.box, ln.text, ln.confidence, 1.0, "tesseract-page", (ln.box,)), ln.text) for ln in found]
+            raw = [(line, line.text) for line in page_lines]
         else:
-            boxes = detect(self.stages, image)
+            found = detect(self.stages, image)
             lap("detect")
-            rows = group_rows(boxes)
-            cells = [b for row in rows for b in row]
-            crops = line_crops(image, [(b.x0, b.y0, b.x1, b.y1) for b in cells], self.config.margin, self.config.deskew)
+            rows = group_rows(found)
+            cells = [d.box for row in rows for d in row]
+            crops = line_crops(image.bgr, cells, self.config.margin, self.config.deskew)
             lap("crop")
             readings = recognise(self.stages, crops)
             lap("recognise")
@@ -243,4 +252,4 @@ class Reader:
             raw = assemble(rows, readings, used, self.config.recognizer)
         lines = clean(self.cleaner, raw)
         lap("clean")
-        return Page(source, width, height, lines, page, pages, timings)
+        return Page(image.source, image.width, image.height, lines, image.index, image.count, timings)

@@ -11,7 +11,7 @@ import json
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable
@@ -19,14 +19,13 @@ from typing import Callable, Iterable
 import cv2
 import numpy as np
 
-from yocr.data.labels import atomic_write_text
+from yocr.core.io import atomic_write_bytes, atomic_write_text
+from yocr.core.results import Page, file_dict, text_file
 from yocr.errors import YocrError
 from yocr.pipeline.load import InputFile, Missing, expand_inputs
 from yocr.pipeline.reader import Reader, ReaderConfig
-from yocr.core.results import Page
 
 ERRORS_FILE = "errors.tsv"
-PAGE_BREAK = "\f"
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class RunOptions:
     overlay: bool = False
     split_pages: bool = False  # multi-page inputs: one .txt per page instead of one with page breaks
     overwrite: bool = False
-    workers: int = 1
+    workers: int = 1  # 0: one per CPU for the Tesseract page engine (its fastest setting), 1 otherwise
 
 
 @dataclass
@@ -92,17 +91,6 @@ def is_finished(item: InputFile, opts: RunOptions) -> bool:
     return txt.is_file() or (opts.split_pages and txt.with_suffix(".pages").is_file())
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def draw_overlay(image: np.ndarray, page: Page) -> np.ndarray:
     out = image.copy()
     scale = max(0.35, min(1.5, max(page.width, page.height) / 2000))
@@ -121,17 +109,16 @@ def write_outputs(item: InputFile, pages: list[Page], opts: RunOptions) -> None:
     if opts.split_pages and len(pages) > 1:
         for p in pages:
             stem = opts.out / page_stem(item, p.page, p.pages, True)
-            atomic_write_text(stem.with_name(stem.name + ".txt"), p.text + ("\n" if p.text else ""))
+            atomic_write_text(stem.with_name(stem.name + ".txt"), text_file([p]))
             if opts.json:
                 atomic_write_text(stem.with_name(stem.name + ".json"), json.dumps(p.to_dict(), indent=1) + "\n")
         listing = "\n".join(f"{page_stem(item, p.page, p.pages, True).name}.txt" for p in pages)
         atomic_write_text(primary_output(item, opts).with_suffix(".pages"), listing + "\n")  # written last
         return
     if opts.json:
-        doc = pages[0].to_dict() if len(pages) == 1 else {"source": str(item.path), "pages": [p.to_dict() for p in pages]}
+        doc = file_dict(str(item.path), pages)
         atomic_write_text(opts.out / f"{item.rel}.json", json.dumps(doc, indent=1) + "\n")
-    text = PAGE_BREAK.join(p.text for p in pages)
-    atomic_write_text(primary_output(item, opts), text + ("\n" if text else ""))
+    atomic_write_text(primary_output(item, opts), text_file(pages))
 
 
 def write_overlay(item: InputFile, image: np.ndarray, page: Page, opts: RunOptions) -> None:
@@ -161,11 +148,10 @@ def process_file(reader: Reader, item: InputFile, opts: RunOptions) -> FileResul
         return FileResult(str(item.path), "skipped")
     pages: list[Page] = []
     try:
-        for index, count, image in _pages(item.path):
-            page = reader.read_array(image, source=str(item.path), page=index, pages=count)
+        for image, page in reader.pages(item.path):
             pages.append(page)
             if opts.overlay:
-                write_overlay(item, image, page, opts)
+                write_overlay(item, image.bgr, page, opts)
         write_outputs(item, pages, opts)
     except FILE_ERRORS as exc:
         return FileResult(str(item.path), "failed", reason=failure_reason(exc))
@@ -173,22 +159,26 @@ def process_file(reader: Reader, item: InputFile, opts: RunOptions) -> FileResul
     return FileResult(str(item.path), "done", len(pages), lines, seconds=time.perf_counter() - start)
 
 
-def _pages(path: Path):
-    from yocr.pipeline.load import load_pages
-
-    return load_pages(path)
-
-
 # --- worker processes ---------------------------------------------------------------------------------------------
 
 _WORKER: Reader | None = None
 
 
-def _init_worker(config: ReaderConfig) -> None:
-    global _WORKER
-    import torch
+def worker_count(workers: int, config: ReaderConfig) -> int:
+    """The worker processes a run uses: ``workers``, or for 0 one per CPU when Tesseract reads whole pages (each
+    tesseract single-threaded, pages in parallel) and 1 otherwise (the networks use every core themselves)."""
+    from yocr.runtime import cpu_count
 
-    torch.set_num_threads(1)
+    if workers > 0:
+        return workers
+    return cpu_count() if config.engine == "tesseract-page" else 1
+
+
+def _init_worker(config: ReaderConfig, workers: int = 1) -> None:
+    global _WORKER
+    from yocr.runtime import configure_threads
+
+    configure_threads(workers)  # the cores shared among the workers: no thread pools fighting over them
     _WORKER = Reader(config)
 
 
@@ -240,8 +230,10 @@ def run(
         for it in items:
             if it not in todo:
                 record(FileResult(str(it.path), "skipped"))
-        if opts.workers > 1 and len(todo) > 1:
-            _run_parallel(todo, opts, config or (reader.config if reader else ReaderConfig()), record)
+        config = config or (reader.config if reader else ReaderConfig())
+        workers = worker_count(opts.workers, config)
+        if workers > 1 and len(todo) > 1:
+            _run_parallel(todo, replace(opts, workers=workers), config, record)
         else:
             reader = reader or Reader(config)
             for item in todo:
@@ -257,7 +249,8 @@ def run(
 
 def _run_parallel(items: list[InputFile], opts: RunOptions, config: ReaderConfig, record) -> None:
     ctx = get_context("spawn")  # a clean interpreter per worker: torch and forked threads do not mix
-    with ProcessPoolExecutor(opts.workers, mp_context=ctx, initializer=_init_worker, initargs=(config,)) as pool:
+    with ProcessPoolExecutor(opts.workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(config, opts.workers)) as pool:
         pending = set()
         queue = iter(items)
         try:

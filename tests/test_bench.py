@@ -13,9 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from yocr import metrics
-from yocr.bench_pages import (
+from yocr.bench.pages import (
     ENGINES,
-    EngineLine,
     PageBenchConfig,
     available_engines,
     bench_pages,
@@ -25,11 +24,18 @@ from yocr.bench_pages import (
 from yocr.data.annotations import Region, sroie_pages
 from yocr.data.rows import merge_rows
 from yocr.data.yolo import yolo_text_pages
-from yocr.detector.evaluate import DetectionScores, iou_matrix, match_boxes
+from yocr.core.geometry import iou_matrix
+from yocr.core.results import Line
+from yocr.detector.evaluate import DetectionScores, match_boxes
 from yocr.errors import LabelError, YocrError
 from yocr.pipeline import tesseract
 
 from conftest import render_line
+
+
+def engine_line(box, parts, text: str) -> Line:
+    """A line as an engine outputs it: its box, the boxes it was read from, its text."""
+    return Line(box, text, 1.0, 1.0, "test", parts)
 
 # --- metrics ------------------------------------------------------------------------------------------------------
 
@@ -80,10 +86,10 @@ def test_row_merging_by_hand():
 
 
 def test_words_under_a_truth_box():
-    row = EngineLine((0, 0, 140, 10), ((0, 0, 40, 10), (100, 0, 140, 10)), "QTY 1 12.50")
+    row = engine_line((0, 0, 140, 10), ((0, 0, 40, 10), (100, 0, 140, 10)), "QTY 1 12.50")
     assert words_under((100, 0, 140, 10), row) == "12.50"
     assert words_under((0, 0, 40, 10), row) == "QTY 1"
-    other_row = EngineLine((0, 30, 140, 40), ((0, 30, 140, 40),), "CASH")
+    other_row = engine_line((0, 30, 140, 40), ((0, 30, 140, 40),), "CASH")
     assert reading_at((0, 0, 40, 10), [other_row, row]) == "QTY 1"
     assert reading_at((0, 60, 40, 70), [other_row, row]) == ""
 
@@ -117,13 +123,13 @@ def stub_opener(root: Path):
     """Engines that 'read' the pages from their annotations: yocr perfectly, tesseract-page missing a word."""
     by_height = {}
     for page in sroie_pages(root):
-        lines = [EngineLine(r.box, (r.box,), r.text) for r in merge_rows(page.regions)]
+        lines = [engine_line(r.box, (r.box,), r.text) for r in merge_rows(page.regions)]
         by_height[cv2.imread(str(page.image)).shape[0]] = lines
 
     def opener(name, cfg):
         def read(image):
             lines = by_height[image.shape[0]]
-            return lines if name == "yocr" else [EngineLine(ln.box, ln.parts, ln.text.replace("TOTAL", "T0TAL"))
+            return lines if name == "yocr" else [engine_line(ln.box, ln.parts, ln.text.replace("TOTAL", "T0TAL"))
                                                  for ln in lines]
         return read
 
@@ -198,13 +204,13 @@ def test_engine_list_degrades_when_optional_engines_are_absent(tmp_path, monkeyp
 
 
 def test_bad_engine_names_and_cli_help():
-    from yocr.cli import PAGE_ENGINES, app
+    from yocr.cli import app
 
     with pytest.raises(YocrError, match="unknown engine"):
         PageBenchConfig(engines=("yocr", "easyocr"))
-    assert PAGE_ENGINES == ENGINES
     result = CliRunner().invoke(app, ["bench", "pages", "--help"])
     assert result.exit_code == 0 and "--case-sensitive" in result.output and "--ignore" in result.output
+    assert all(name in result.output for name in ENGINES)
 
 
 def test_yolo_text_pages_need_one_transcription_per_box(tmp_path):
@@ -222,7 +228,7 @@ def test_yolo_text_pages_need_one_transcription_per_box(tmp_path):
 
 
 def test_line_bench_writes_a_gallery(line_folder, tmp_path):
-    from yocr.bench import bench_lines
+    from yocr.bench.lines import bench_lines
 
     results = bench_lines([line_folder / "labels.txt"], tmp_path / "out", ["crnn"])
     assert results[0].lines == 6
@@ -235,7 +241,7 @@ def test_line_bench_writes_a_gallery(line_folder, tmp_path):
 
 
 def test_reading_at_prefers_the_row_words_that_match_the_truth():
-    row = EngineLine((0, 0, 300, 10), ((0, 0, 300, 10),), "Item Qty Total")  # one box over wide table columns
+    row = engine_line((0, 0, 300, 10), ((0, 0, 300, 10),), "Item Qty Total")  # one box over wide table columns
     assert reading_at((260, 0, 300, 10), [row], "TOTAL") == "Total"
 
 

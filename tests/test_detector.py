@@ -13,11 +13,12 @@ from typer.testing import CliRunner
 
 from yocr.data.annotations import AnnotatedPage, Region
 from yocr.data.synth_pages import SynthPagesConfig, synth_pages
-from yocr.detector.boxes import LineBox, merge_line_boxes, reading_order, tiles, touches_inner_border
+from yocr.core.results import Detection
+from yocr.detector.boxes import merge_line_boxes, tiles, touches_inner_border
 from yocr.detector.cli import register
 from yocr.detector.evaluate import DetectionScores, evaluate_detector, match_boxes
 from yocr.detector.model import DEFAULT_WEIGHTS, MODEL_YAML, load_checkpoint
-from yocr.detector.predictor import Detector, as_bgr, inference_size, lineboxes_from_result
+from yocr.detector.predictor import Detector, inference_size, lineboxes_from_result
 from yocr.errors import CheckpointError, ImageLoadError
 
 # --- post-processing --------------------------------------------------------------------------------------------
@@ -57,18 +58,9 @@ def test_tiles_cover_the_page_and_flag_boxes_on_inner_borders():
     assert flags.tolist() == [False, True]
 
 
-def test_reading_order():
-    lines = [LineBox(200, 10, 300, 30, 0.5), LineBox(10, 50, 100, 70, 0.5), LineBox(10, 12, 100, 31, 0.5)]
-    assert [(ln.x0, ln.y0) for ln in reading_order(lines)] == [(10, 12), (200, 10), (10, 50)]
-
-
-def test_inference_size_and_input_normalisation():
+def test_inference_size():
     assert inference_size(2000, 1000, 1280) == 1280
     assert inference_size(300, 500, 1280) == 512
-    assert as_bgr(np.zeros((5, 6), np.uint8)).shape == (5, 6, 3)
-    assert as_bgr(np.zeros((5, 6, 4), np.uint8)).shape == (5, 6, 3)
-    with pytest.raises(ImageLoadError):
-        as_bgr(np.zeros((5, 6, 2), np.uint8))
 
 
 class _FakeBoxes:
@@ -112,7 +104,7 @@ class _OracleDetector:
         self.lines = lines
 
     def detect(self, image):
-        return [LineBox(*b, 1.0) for b in self.lines]
+        return [Detection(b, 1.0) for b in self.lines]
 
 
 def test_evaluate_detector_scores_against_row_merged_truth(tmp_path):
@@ -195,9 +187,9 @@ def test_detector_returns_line_boxes_inside_the_image(trained):
         lines = detector.detect(image)
         assert isinstance(lines, list)
         for ln in lines:
-            assert isinstance(ln, LineBox)
+            assert isinstance(ln, Detection)
             assert 0 <= ln.score <= 1
-            assert 0 <= ln.x0 < ln.x1 <= 240 and 0 <= ln.y0 < ln.y1 <= 180
+            assert 0 <= ln.box.x0 < ln.box.x1 <= 240 and 0 <= ln.box.y0 < ln.box.y1 <= 180
     assert Detector(trained["weights"], conf=1.0).detect(image) == []  # no text found is a normal, empty result
 
 
@@ -239,7 +231,7 @@ def test_cli_detector_eval_on_a_tiny_benchmark(trained, tmp_path):
 
 
 def test_snap_to_ink_restores_truncated_line_ends_only():
-    from yocr.detector.boxes import ink_mask, snap_to_ink
+    from yocr.detector.ink import ink_mask, snap_to_ink
 
     page = np.full((120, 900, 3), 255, np.uint8)
     cv2.putText(page, "a long line of text across the page", (20, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
@@ -255,7 +247,7 @@ def test_snap_to_ink_restores_truncated_line_ends_only():
 
 
 def test_snap_to_ink_takes_in_a_glyph_just_outside_the_box():
-    from yocr.detector.boxes import ink_mask, snap_to_ink
+    from yocr.detector.ink import ink_mask, snap_to_ink
 
     page = np.full((70, 600, 3), 255, np.uint8)
     cv2.line(page, (50, 16), (50, 48), (0, 0, 0), 3)  # the stem of a first letter, just left of the box
@@ -265,7 +257,7 @@ def test_snap_to_ink_takes_in_a_glyph_just_outside_the_box():
 
 
 def test_ink_mask_drops_scanner_specks_that_would_pull_a_box_into_the_margin():
-    from yocr.detector.boxes import ink_mask, snap_to_ink, speck_size
+    from yocr.detector.ink import ink_mask, snap_to_ink, speck_size
 
     page = np.full((80, 700, 3), 255, np.uint8)
     cv2.putText(page, "07 3823455", (20, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)  # ink x 21..188
@@ -282,7 +274,7 @@ def test_ink_mask_drops_scanner_specks_that_would_pull_a_box_into_the_margin():
 
 
 def test_split_at_gaps_cuts_a_box_only_at_gaps_wider_than_the_line_rule():
-    from yocr.detector.boxes import ink_mask, split_at_gaps
+    from yocr.detector.ink import ink_mask, split_at_gaps
 
     page = np.full((70, 800, 3), 255, np.uint8)
     cv2.putText(page, "TOTAL", (20, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)  # ink x ~20..118, h ~30
@@ -300,7 +292,7 @@ def test_split_at_gaps_cuts_a_box_only_at_gaps_wider_than_the_line_rule():
 
 
 def test_ink_mask_keeps_punctuation_next_to_a_word():
-    from yocr.detector.boxes import ink_mask
+    from yocr.detector.ink import ink_mask
 
     page = np.full((60, 300, 3), 255, np.uint8)
     cv2.putText(page, "guests", (10, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
@@ -311,7 +303,7 @@ def test_ink_mask_keeps_punctuation_next_to_a_word():
 
 
 def test_split_at_gaps_threshold_is_the_blank_run_against_the_height():
-    from yocr.detector.boxes import split_at_gaps
+    from yocr.detector.ink import split_at_gaps
 
     ink = np.zeros((40, 200), np.uint8)
     ink[8:24, 10:40] = 1
@@ -326,7 +318,7 @@ def test_split_at_gaps_threshold_is_the_blank_run_against_the_height():
 
 
 def test_dot_leaders_are_ink_and_keep_their_line_whole():
-    from yocr.detector.boxes import ink_mask, speck_size, split_at_gaps
+    from yocr.detector.ink import ink_mask, speck_size, split_at_gaps
 
     page = np.full((60, 700, 3), 255, np.uint8)
     cv2.putText(page, "Total", (10, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)  # ink ~10..95
@@ -349,7 +341,7 @@ def _receipt_row(width: int = 900) -> np.ndarray:
 
 
 def test_lone_segments_boxes_a_quantity_standing_alone_in_a_boxed_row():
-    from yocr.detector.boxes import ink_mask, lone_segments
+    from yocr.detector.ink import LoneRule, ink_mask, lone_segments
 
     page = _receipt_row()
     grey = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
@@ -370,7 +362,7 @@ def test_lone_segments_boxes_a_quantity_standing_alone_in_a_boxed_row():
 
 
 def test_lone_segments_ignores_faint_marks_page_edges_and_vertical_text():
-    from yocr.detector.boxes import ink_mask, lone_segments
+    from yocr.detector.ink import LoneRule, ink_mask, lone_segments
 
     row = np.array([[36.0, 44.0, 156.0, 80.0]])
     faint = _receipt_row()
@@ -391,11 +383,11 @@ def test_lone_segments_ignores_faint_marks_page_edges_and_vertical_text():
     border = np.ascontiguousarray(_receipt_row()[:72])  # the scan ends just below the row: the "1" touches it
     grey = cv2.cvtColor(border, cv2.COLOR_BGR2GRAY)
     assert lone_segments(row, ink_mask(grey), grey).shape == (0, 4)
-    assert lone_segments(row, ink_mask(grey), grey, border=-1).shape == (1, 4)  # (what the border test removes)
+    assert lone_segments(row, ink_mask(grey), grey, LoneRule(border=-1)).shape == (1, 4)  # what the border test removes
 
 
 def test_drop_blank_removes_boxes_without_ink_unless_the_page_shows_none():
-    from yocr.detector.boxes import drop_blank
+    from yocr.detector.ink import drop_blank
 
     ink = np.zeros((100, 400), np.uint8)
     ink[10:30, 10:100:3] = 1  # a line of text: a third of its columns inked
@@ -411,7 +403,7 @@ def test_drop_blank_removes_boxes_without_ink_unless_the_page_shows_none():
 
 
 def test_lone_segments_needs_the_segment_apart_from_other_ink_and_keeps_boxes_on_the_page():
-    from yocr.detector.boxes import ink_mask, lone_segments
+    from yocr.detector.ink import LoneRule, ink_mask, lone_segments
 
     row = np.array([[36.0, 44.0, 156.0, 80.0]])
     pair = _receipt_row()
@@ -429,7 +421,7 @@ def test_lone_segments_needs_the_segment_apart_from_other_ink_and_keeps_boxes_on
 
 
 def test_detector_postprocess_adds_lone_segments_and_drops_blank_boxes_unless_switched_off():
-    from yocr.detector.boxes import ink_mask
+    from yocr.detector.ink import ink_mask
 
     page = np.full((240, 900, 3), 255, np.uint8)
     page[:120] = _receipt_row()
@@ -442,15 +434,15 @@ def test_detector_postprocess_adds_lone_segments_and_drops_blank_boxes_unless_sw
     scores, cut = np.array([0.9, 0.8, 0.7, 0.4]), np.zeros(4, bool)
     detector = Detector.from_yolo(object(), imgsz=640)
     lines = detector.postprocess(boxes, scores, cut, 900, 240, ink, grey)
-    assert sorted(round(line.x0) for line in lines) == [36, 36, 36, 399]  # the lone "1" in, the blank patch out
-    assert max(lines, key=lambda line: line.x0).score == detector.conf
+    assert sorted(round(line.box.x0) for line in lines) == [36, 36, 36, 399]  # the lone "1" in, the blank patch out
+    assert max(lines, key=lambda line: line.box.x0).score == detector.conf
     plain = Detector.from_yolo(object(), imgsz=640, lone=False)
     assert len(plain.postprocess(boxes, scores, cut, 900, 240, ink, grey)) == 3
     assert len(plain.postprocess(boxes, scores, cut, 900, 240)) == 4  # no ink: no ink steps
 
 
 def test_drop_blank_threshold_and_large_type():
-    from yocr.detector.boxes import drop_blank
+    from yocr.detector.ink import drop_blank
 
     ink = np.zeros((400, 400), np.uint8)
     for top in (10, 50, 200, 250, 300):  # five ordinary lines, a third of their columns inked

@@ -7,7 +7,6 @@ these tests check the pipeline's contracts, not the models; the golden test with
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -22,7 +21,10 @@ from yocr.pipeline.clean import Cleaner, read_rules
 from yocr.pipeline.crop import skew_angle, straighten
 from yocr.pipeline.reader import Reader, ReaderConfig, Stages
 from yocr.pipeline.run import RunOptions, run
-from yocr.core.results import Reading
+from yocr.core import image as image_mod
+from yocr.core.geometry import Box
+from yocr.core.image import PageImage
+from yocr.core.results import Detection, Reading
 
 from conftest import FONT, render_line
 
@@ -30,24 +32,19 @@ from conftest import FONT, render_line
 # --- stubs ----------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Box:
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    score: float = 0.9
+def det(x0: float, y0: float, x1: float, y1: float, score: float = 0.9) -> Detection:
+    return Detection(Box(x0, y0, x1, y1), score)
 
 
 class InkDetector:
     """Finds dark blobs merged horizontally: good enough for black text on a white synthetic page."""
 
-    def detect(self, image: np.ndarray) -> list[Box]:
-        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    def detect(self, image: PageImage) -> list[Detection]:
+        grey = image.grey
         _, ink = cv2.threshold(grey, 128, 255, cv2.THRESH_BINARY_INV)
         ink = cv2.dilate(ink, np.ones((3, 25), np.uint8))
         n, _, stats, _ = cv2.connectedComponentsWithStats(ink)
-        return [Box(x, y, x + w, y + h) for x, y, w, h, area in stats[1:] if area > 50]
+        return [det(x, y, x + w, y + h) for x, y, w, h, area in stats[1:] if area > 50]
 
 
 def fixed_reader(text: str = "word", confidence: float = 0.9):
@@ -80,10 +77,10 @@ def test_load_every_image_kind(tmp_path):
     Image.new("RGBA", (40, 20), (0, 0, 0, 0)).save(tmp_path / "alpha.png")
     Image.fromarray(np.full((20, 40), 60000, np.uint16)).save(tmp_path / "deep.png")
     for name in ("a.webp", "a.bmp", "cmyk.jpg", "palette.png", "alpha.png", "deep.png"):
-        (index, count, image), = list(load.load_pages(tmp_path / name))
+        (index, count, image), = list(image_mod.load_pages(tmp_path / name))
         assert (index, count) == (0, 1)
         assert image.dtype == np.uint8 and image.shape == (20, 40, 3), name
-    (_, _, alpha), = load.load_pages(tmp_path / "alpha.png")
+    (_, _, alpha), = image_mod.load_pages(tmp_path / "alpha.png")
     assert alpha.min() == 255  # transparent pixels become paper, not black
 
 
@@ -91,7 +88,7 @@ def test_exif_orientation_is_applied(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise to view
     Image.new("RGB", (60, 20), "white").save(tmp_path / "turned.jpg", exif=exif)
-    (_, _, image), = load.load_pages(tmp_path / "turned.jpg")
+    (_, _, image), = image_mod.load_pages(tmp_path / "turned.jpg")
     assert image.shape[:2] == (60, 20)
 
 
@@ -99,12 +96,12 @@ def test_multi_page_tiff_and_pdf(tmp_path):
     pages = [Image.new("RGB", (80, 40), c) for c in ("white", "grey", "black")]
     pages[0].save(tmp_path / "scan.tiff", save_all=True, append_images=pages[1:])
     pages[0].save(tmp_path / "doc.pdf", save_all=True, append_images=pages[1:2])
-    tiff = list(load.load_pages(tmp_path / "scan.tiff"))
+    tiff = list(image_mod.load_pages(tmp_path / "scan.tiff"))
     assert [(i, n) for i, n, _ in tiff] == [(0, 3), (1, 3), (2, 3)]
-    assert tiff[2][2].max() == 0
-    pdf = list(load.load_pages(tmp_path / "doc.pdf"))
+    assert tiff[2].bgr.max() == 0
+    pdf = list(image_mod.load_pages(tmp_path / "doc.pdf"))
     assert [(i, n) for i, n, _ in pdf] == [(0, 2), (1, 2)]
-    assert pdf[0][2].ndim == 3 and pdf[0][2].shape[1] > 80  # rendered at 200 dpi, not 72
+    assert pdf[0].bgr.ndim == 3 and pdf[0].width > 80  # rendered at 200 dpi, not 72
 
 
 @pytest.mark.parametrize(
@@ -118,7 +115,7 @@ def test_multi_page_tiff_and_pdf(tmp_path):
 def test_bad_files_raise_an_error_naming_them(tmp_path, name, content, reason):
     (tmp_path / name).write_bytes(content)
     with pytest.raises(ImageLoadError, match=reason) as info:
-        list(load.load_pages(tmp_path / name))
+        list(image_mod.load_pages(tmp_path / name))
     assert name in str(info.value)
 
 
@@ -126,11 +123,11 @@ def test_truncated_and_too_large_images(tmp_path, monkeypatch):
     ok, jpg = cv2.imencode(".jpg", np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8))
     (tmp_path / "cut.jpg").write_bytes(jpg.tobytes()[: len(jpg) // 2])
     with pytest.raises(ImageLoadError, match="truncated"):
-        list(load.load_pages(tmp_path / "cut.jpg"))
+        list(image_mod.load_pages(tmp_path / "cut.jpg"))
     Image.new("RGB", (300, 300)).save(tmp_path / "big.png")
-    monkeypatch.setattr(load, "MAX_PIXELS", 10_000)
+    monkeypatch.setattr(image_mod, "MAX_PIXELS", 10_000)
     with pytest.raises(ImageLoadError, match="too large"):
-        list(load.load_pages(tmp_path / "big.png"))
+        list(image_mod.load_pages(tmp_path / "big.png"))
 
 
 def test_expand_inputs_mirrors_folders_and_reports_missing(tmp_path):
@@ -161,13 +158,13 @@ def test_cleaning_rules(tmp_path):
 
 def test_reading_order_keeps_columns_apart_and_joins_row_cells():
     # a two-column page: rows of the two columns do not line up
-    left = [Box(10, 10 + 30 * i, 280, 30 + 30 * i) for i in range(5)]
-    right = [Box(320, 25 + 30 * i, 590, 45 + 30 * i) for i in range(5)]
+    left = [det(10, 10 + 30 * i, 280, 30 + 30 * i) for i in range(5)]
+    right = [det(320, 25 + 30 * i, 590, 45 + 30 * i) for i in range(5)]
     rows = order.reading_order(right + left)
     assert [r for r in rows] == [[b] for b in left] + [[b] for b in right]
     # a receipt: item and price cells of one row become one line
-    items = [Box(10, 20 * i, 200, 20 * i + 15) for i in range(6)]
-    prices = [Box(400, 20 * i + 1, 460, 20 * i + 16) for i in range(6)]
+    items = [det(10, 20 * i, 200, 20 * i + 15) for i in range(6)]
+    prices = [det(400, 20 * i + 1, 460, 20 * i + 16) for i in range(6)]
     rows = order.reading_order(prices + items)
     assert rows == [[items[i], prices[i]] for i in range(6)]
 
@@ -281,7 +278,7 @@ def test_interrupted_run_keeps_finished_files_and_leaves_no_partial_output(tmp_p
     src = make_inputs(tmp_path)
     out = tmp_path / "out"
     reader = stub_reader()
-    real = reader.read_array
+    real = reader.read_page
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -290,7 +287,7 @@ def test_interrupted_run_keeps_finished_files_and_leaves_no_partial_output(tmp_p
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    reader.read_array = flaky
+    reader.read_page = flaky
     summary = run([src], RunOptions(out), reader=reader)
     assert summary.interrupted and summary.done == 2
     assert len(list(out.rglob("*.txt"))) == 2 and not list(out.rglob("*.tmp"))
@@ -341,6 +338,6 @@ def test_tesseract_page_engine_reads_a_rendered_page():
 
 
 def test_overlapping_cells_of_a_row_are_read_once():
-    a, b = Box(10, 10, 300, 30, 0.8), Box(200, 12, 500, 31, 0.9)
+    a, b = det(10, 10, 300, 30, 0.8), det(200, 12, 500, 31, 0.9)
     (row,) = order.reading_order([b, a])
-    assert row == [Box(10, 10, 500, 31, 0.9)]
+    assert row == [det(10, 10, 500, 31, 0.9)]

@@ -3,7 +3,7 @@
 ``yocr bench lines`` scores recognition on ground-truth line crops: CER, WER, exact-line accuracy and lines per
 second for each engine, and writes a Markdown report, a CSV and a JSON of every figure, and a gallery of the
 worst-read lines (lines-gallery.png: each crop, its truth and every engine's reading). ``yocr bench pages`` lives in
-:mod:`yocr.bench_pages`.
+:mod:`yocr.bench.pages`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import cv2
 import numpy as np
 
 from yocr import metrics
-from yocr.data.labels import Sample, atomic_write_text, read_labels
-from yocr.errors import YocrError
+from yocr.core.image import load_image
+from yocr.core.io import atomic_write_text
 from yocr.core.results import Reading
+from yocr.data.labels import Sample, read_labels
+from yocr.errors import ImageLoadError, YocrError
 
 
 @dataclass
@@ -76,11 +77,11 @@ def tesseract_engine(cfg) -> tuple[LineEngine, float, str]:
 def load_crops(samples: list[Sample]) -> tuple[list[np.ndarray], list[Sample], list[str]]:
     images, kept, problems = [], [], []
     for s in samples:
-        image = cv2.imread(str(s.path), cv2.IMREAD_COLOR)
-        if image is None:
-            problems.append(f"{s.path}: not a readable image, skipped")
+        try:
+            images.append(load_image(s.path).bgr)
+        except ImageLoadError as exc:
+            problems.append(f"{exc}, skipped")
             continue
-        images.append(image)
         kept.append(s)
     return images, kept, problems
 
@@ -174,7 +175,7 @@ def write_line_report(out, results, samples, readings, labels, case_sensitive, p
     worst = errs[:25]
     md += ["", f"## Worst lines for {first}", ""]
     if images is not None and worst:
-        from yocr.bench_plots import GalleryLine, gallery_png
+        from yocr.bench.plots import GalleryLine, gallery_png
 
         gallery_png([GalleryLine(images[i], samples[i].label, {e: readings[e][i] for e in readings}, samples[i].path.name)
                      for i in worst], out / "lines-gallery.png")

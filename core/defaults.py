@@ -1,0 +1,9 @@
+"""Default settings that several commands and configs share, each named once (the CLI options default to these)."""
+
+from __future__ import annotations
+
+DETECTOR_CONF = 0.25  # detector score threshold
+DETECTOR_IOU = 0.5  # NMS IoU threshold
+MATCH_IOU = 0.5  # a predicted line box matches a true one at this IoU (detector eval, bench pages)
+ROW_GAP = 1.0  # segments of a row closer than this x the line height are one line (truth and training targets)
+FALLBACK_BELOW = 0.6  # CRNN confidence below which Tesseract re-reads a line
