@@ -29,7 +29,8 @@ def register(app: typer.Typer) -> None:
         split_pages: bool = typer.Option(False, help="Multi-page inputs: one NAME-pNNNN.txt per page (default: one "
                                                      "NAME.txt with form feeds between pages)."),
         overwrite: bool = typer.Option(False, help="Redo inputs whose outputs exist (default: skip them)."),
-        workers: int = typer.Option(1, help="Worker processes, each with its own models."),
+        workers: int = typer.Option(0, help="Worker processes, each with its own models (0: one per CPU with "
+                                            "--engine tesseract-page, else 1)."),
         allow: Optional[str] = typer.Option(None, help="Only output these characters."),
         rules: Optional[Path] = typer.Option(None, help="File of regex substitutions: 'pattern<TAB>replacement' lines."),
         detector_weights: Optional[str] = typer.Option(None, help="Detector weights (default: shipped)."),
@@ -58,8 +59,8 @@ def register(app: typer.Typer) -> None:
                 tile=tile, margin=margin, deskew=deskew, batch_size=batch_size, allow=allow,
                 rules=str(rules) if rules else None, device=device,
             )
-            if workers < 1:
-                raise YocrError("--workers must be at least 1")
+            if workers < 0:
+                raise YocrError("--workers must be at least 0")
             opts = RunOptions(out, json_out, overlay, split_pages, overwrite, workers)
             if rules:
                 from yocr.pipeline.clean import read_rules
