@@ -31,6 +31,14 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(False, help="Redo inputs whose outputs exist (default: skip them)."),
         workers: int = typer.Option(0, help="Worker processes, each with its own models (0: one per CPU with "
                                             "--engine tesseract-page, else 1)."),
+        ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS",
+                                          help="Run on Ray: 'local' (a Ray instance on this machine), 'auto' (the "
+                                               "cluster this node joined) or ray://HOST:10001. Needs yocr[ray]."),
+        ray_actors: int = typer.Option(0, help="--ray: readers in the pool, each with its own models (0: one per "
+                                               "--ray-threads CPUs of the cluster, or per --ray-gpus GPUs)."),
+        ray_batch_size: int = typer.Option(4, help="--ray: pages per call of a reader."),
+        ray_threads: int = typer.Option(1, help="--ray: torch threads (and CPUs reserved) per reader."),
+        ray_gpus: float = typer.Option(0.0, help="--ray: GPUs per reader (with --device cuda)."),
         allow: Optional[str] = typer.Option(None, help="Only output these characters."),
         rules: Optional[Path] = typer.Option(None, help="File of regex substitutions: 'pattern<TAB>replacement' lines."),
         detector_weights: Optional[str] = typer.Option(None, help="Detector weights (default: shipped)."),
@@ -62,6 +70,11 @@ def register(app: typer.Typer) -> None:
             if workers < 0:
                 raise YocrError("--workers must be at least 0")
             opts = RunOptions(out, json_out, overlay, split_pages, overwrite, workers)
+            if ray is not None:
+                from yocr.pipeline.ray_run import RayOptions, require_ray
+
+                ray_opts = RayOptions(ray, ray_actors, ray_batch_size, ray_threads, ray_gpus)
+                require_ray()
             if rules:
                 from yocr.pipeline.clean import read_rules
 
@@ -95,7 +108,12 @@ def register(app: typer.Typer) -> None:
                 bar.update(task, advance=1, rate=pages["n"] / elapsed if elapsed > 0 else 0.0)
 
             try:
-                summary = run(inputs, opts, config, on_result=finished, on_start=started)
+                if ray is None:
+                    summary = run(inputs, opts, config, on_result=finished, on_start=started)
+                else:
+                    from yocr.pipeline.ray_run import run_on_ray
+
+                    summary = run_on_ray(inputs, opts, config, ray_opts, on_result=finished, on_start=started)
             except YocrError as exc:
                 fail(exc)
         err.print(

@@ -1,0 +1,289 @@
+"""``yocr run --ray``: the same run on a Ray cluster (or a local Ray instance), as a Ray Data pipeline.
+
+    list inputs (driver) -> decode pages (Ray tasks) -> read pages and write outputs (actor pool) -> tally (driver)
+
+The driver lists the inputs and skips finished ones exactly as a local run does. Ray tasks decode each file into
+pages: a multi-page PDF or TIFF fans out into one row per page, and a bad file becomes one error row. A pool of
+actors, each loading the models once, reads the pages and writes the outputs atomically where every node sees them
+(``--out`` on a local or shared file system). A multi-page file's pages wait as ``.yocr-pages/NAME/NNNN.json`` parts
+under ``--out`` until the last one is read; the actor that writes the last part assembles the file's outputs with the
+local run's writer, so the files are the same. The driver only tallies the rows into the local run's summary,
+``errors.tsv`` and exit code.
+
+Ray retries the pages of an actor that dies; a page read twice rewrites the same files atomically and is counted
+once. A re-run resumes: finished files are skipped and the parts of a half-read multi-page file are reused.
+
+Ray is optional (``pip install "yocr[ray]"``): only this module imports it, and only when ``--ray`` is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from yocr.core.image import PageImage, load_pages
+from yocr.core.io import atomic_write_text
+from yocr.core.results import Page
+from yocr.errors import YocrError
+from yocr.pipeline.load import InputFile, expand_inputs
+from yocr.pipeline.reader import Reader, ReaderConfig
+from yocr.pipeline.run import (
+    ERRORS_FILE, FILE_ERRORS, FileResult, RunOptions, Summary, failure_reason, is_finished, write_errors, write_outputs,
+    write_overlay,
+)
+
+PARTS_DIR = ".yocr-pages"  # under --out: the read pages of multi-page files not yet assembled
+INSTALL_HINT = '--ray needs Ray Data: pip install "yocr[ray]" (or pip install "ray[data]")'
+_ADDRESS = re.compile(r"^(local|auto|ray://\S+|[\w.-]+:\d+)$")
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    """Where and how wide to run; the ``--ray*`` options of ``yocr run`` mirror these one to one."""
+
+    address: str = "local"  # "local": a Ray instance started on this machine; "auto", "ray://host:10001", "host:port"
+    actors: int = 0  # readers in the pool, each with its own models (0: the cluster's CPUs / threads, or GPUs / gpus)
+    batch_size: int = 4  # pages per call of an actor
+    threads: int = 1  # torch threads per actor, and the CPUs each actor reserves
+    gpus: float = 0.0  # GPUs per actor (0: CPU only); set --device cuda with it
+
+    def __post_init__(self) -> None:
+        if not _ADDRESS.match(self.address):
+            raise YocrError(f"--ray {self.address!r} is not a Ray address (local, auto, ray://host:10001 or "
+                            "host:port); put --ray after the inputs, or write --ray=ADDRESS")
+        if self.actors < 0 or self.batch_size < 1 or self.threads < 1 or self.gpus < 0:
+            raise YocrError("--ray-actors must be >= 0, --ray-batch-size and --ray-threads >= 1, --ray-gpus >= 0")
+
+
+def require_ray():
+    """The ``ray`` module, or a :class:`YocrError` saying how to install it."""
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise YocrError(INSTALL_HINT) from None
+    return ray
+
+
+# --- parts of multi-page files ------------------------------------------------------------------------------------
+
+
+def parts_folder(item: InputFile, opts: RunOptions) -> Path:
+    return opts.out / PARTS_DIR / item.rel
+
+
+def part_path(item: InputFile, opts: RunOptions, page: int) -> Path:
+    return parts_folder(item, opts) / f"{page:05d}.json"
+
+
+def assemble(item: InputFile, pages: int, opts: RunOptions) -> bool:
+    """Write a multi-page file's outputs once every page's part is there; whether it was."""
+    parts = [part_path(item, opts, k) for k in range(pages)]
+    if not all(p.is_file() for p in parts):
+        return False
+    write_outputs(item, [Page.from_dict(json.loads(p.read_text(encoding="utf-8"))) for p in parts], opts)
+    return True
+
+
+# --- the Ray stages -----------------------------------------------------------------------------------------------
+
+NO_IMAGE = np.zeros((0, 0, 3), np.uint8)
+
+
+def _row(item: dict, page: int = 0, pages: int = 0, image: np.ndarray = NO_IMAGE, error: str = "") -> dict:
+    return {"path": item["path"], "rel": item["rel"], "page": page, "pages": pages, "image": image, "error": error}
+
+
+def decode(item: dict) -> Iterator[dict]:
+    """One row per page of a file (a Ray task); a file that cannot be read gives one row with its error."""
+    try:
+        for page in load_pages(item["path"]):
+            yield _row(item, page.index, page.count, page.bgr)
+    except FILE_ERRORS as exc:
+        yield _row(item, error=failure_reason(exc))
+
+
+class PageReader:
+    """An actor of the pool: loads the models once, then reads batches of pages and writes their outputs."""
+
+    def __init__(self, opts: RunOptions, config: ReaderConfig, threads: int,
+                 make_reader: Callable[[], Reader] | None = None):
+        from yocr.runtime import configure_threads, cpu_count
+
+        share = max(1, cpu_count() // threads)  # configure_threads divides this node's CPUs among that many workers
+        configure_threads(share)  # before the models load: ONNX sessions read it
+        self.opts = opts
+        self.reader = make_reader() if make_reader is not None else Reader(config)
+        configure_threads(share)  # and again for torch, when the models loaded it
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
+        out: dict[str, list] = {"path": [], "page": [], "pages": [], "lines": [], "error": []}
+        for i in range(len(batch["path"])):
+            path, page, pages, error = str(batch["path"][i]), int(batch["page"][i]), int(batch["pages"][i]), ""
+            lines = 0
+            if batch["error"][i]:
+                error = str(batch["error"][i])
+            else:
+                item = InputFile(Path(path), Path(str(batch["rel"][i])))
+                try:
+                    lines = self.read(item, batch["image"][i], page, pages)
+                except FILE_ERRORS as exc:
+                    error = failure_reason(exc)
+            for key, value in zip(out, (path, page, pages, lines, error)):
+                out[key].append(value)
+        return out
+
+    def read(self, item: InputFile, image: np.ndarray, index: int, count: int) -> int:
+        """Read one page and write what it completes; its line count."""
+        part = part_path(item, self.opts, index)
+        if count > 1 and part.is_file():  # read by an earlier, interrupted run
+            return len(json.loads(part.read_text(encoding="utf-8"))["lines"])
+        page = self.reader.read_page(PageImage(np.array(image), index, count, str(item.path)))  # a writable copy
+        if self.opts.overlay:
+            write_overlay(item, image, page, self.opts)
+        if count == 1:
+            write_outputs(item, [page], self.opts)
+        else:
+            atomic_write_text(part, json.dumps(page.to_dict()) + "\n")
+            assemble(item, count, self.opts)
+        return len(page.lines)
+
+
+# --- the driver ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """The pages come back in any order, possibly twice (a retried batch): files complete when all their pages have."""
+
+    seen: dict[str, set[int]] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    closed: set[str] = field(default_factory=set)
+
+    def add(self, row: dict) -> FileResult | None:
+        path = str(row["path"])
+        if path in self.closed:
+            return None
+        if row["error"]:
+            self.closed.add(path)
+            return FileResult(path, "failed", reason=str(row["error"]))
+        pages = self.seen.setdefault(path, set())
+        if row["page"] not in pages:
+            pages.add(int(row["page"]))
+            self.lines[path] = self.lines.get(path, 0) + int(row["lines"])
+        if len(pages) < int(row["pages"]):
+            return None
+        self.closed.add(path)
+        return FileResult(path, "done", len(pages), self.lines[path])
+
+
+def connect(ray, ray_opts: RayOptions) -> bool:
+    """Join (or start) Ray; whether this call started it (and so should shut it down)."""
+    if ray.is_initialized():
+        return False
+    address = None if ray_opts.address == "local" else ray_opts.address
+    ray.init(address=address, include_dashboard=False, logging_level="WARNING", configure_logging=True)
+    return True
+
+
+def pool_size(ray, ray_opts: RayOptions) -> int:
+    if ray_opts.actors:
+        return ray_opts.actors
+    resources = ray.cluster_resources()
+    if ray_opts.gpus:
+        return max(1, int(resources.get("GPU", 0) // ray_opts.gpus))
+    return max(1, int(resources.get("CPU", 1) // ray_opts.threads))
+
+
+def dataset(ray, items: list[InputFile], opts: RunOptions, config: ReaderConfig, ray_opts: RayOptions,
+            make_reader: Callable[[], Reader] | None = None):
+    """The Ray Data pipeline: files -> pages (tasks) -> read and written (actor pool) -> one small row per page."""
+    actors = pool_size(ray, ray_opts)
+    files = ray.data.from_items([{"path": str(it.path), "rel": str(it.rel)} for it in items],
+                                override_num_blocks=len(items))
+    # Decoding is cheap next to reading: it reserves no CPU (the actors hold them), at most one task per actor.
+    pages = files.flat_map(decode, num_cpus=0, compute=ray.data.TaskPoolStrategy(size=actors))
+    # Ray Data restarts a dead actor and retries its pages (max_restarts and max_task_retries default to -1 here).
+    return pages.map_batches(
+        PageReader, fn_constructor_args=(opts, config, ray_opts.threads, make_reader), batch_size=ray_opts.batch_size,
+        batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=ray_opts.threads,
+        num_gpus=ray_opts.gpus or None,
+    ).select_columns(["path", "page", "pages", "lines", "error"])
+
+
+def run_on_ray(
+    inputs: Iterable[str | Path],
+    opts: RunOptions,
+    config: ReaderConfig | None = None,
+    ray_opts: RayOptions | None = None,
+    on_result: Callable[[FileResult], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    make_reader: Callable[[], Reader] | None = None,
+) -> Summary:
+    """:func:`yocr.pipeline.run.run` on Ray: the same outputs, summary and ``errors.tsv``.
+
+    ``make_reader`` builds each actor's reader (default: ``Reader(config)``); tests pass stubs through it.
+    """
+    ray = require_ray()
+    ray_opts = ray_opts or RayOptions()
+    config = config or ReaderConfig()
+    start = time.perf_counter()
+    items, missing = expand_inputs(inputs)
+    summary = Summary()
+
+    def record(result: FileResult) -> None:
+        summary.add(result)
+        if on_result:
+            on_result(result)
+
+    for m in missing:
+        record(FileResult(m.spec, "failed", reason=m.reason))
+    opts.out.mkdir(parents=True, exist_ok=True)
+    if on_start:
+        on_start(len(items))
+    tally = Tally()
+    started = False
+    try:
+        todo = [it for it in items if opts.overwrite or not is_finished(it, opts)]
+        for it in items:
+            if it not in todo:
+                record(FileResult(str(it.path), "skipped"))
+        if opts.overwrite:
+            shutil.rmtree(opts.out / PARTS_DIR, ignore_errors=True)
+        if todo:
+            started = connect(ray, ray_opts)
+            for row in dataset(ray, todo, opts, config, ray_opts, make_reader).iter_rows():
+                result = tally.add(row)
+                if result is not None:
+                    record(result)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        tidy_parts(opts, [it for it in items if str(it.path) in tally.closed])
+        summary.seconds = time.perf_counter() - start
+        if summary.failures or (opts.out / ERRORS_FILE).exists():
+            write_errors(opts.out, summary.failures)
+        if started:
+            ray.shutdown()
+    return summary
+
+
+def tidy_parts(opts: RunOptions, closed: list[InputFile]) -> None:
+    """Remove the parts of files that are done or failed (an interrupted file's parts are kept for the re-run)."""
+    root = opts.out / PARTS_DIR
+    if not root.is_dir():
+        return
+    for item in closed:
+        shutil.rmtree(parts_folder(item, opts), ignore_errors=True)
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    if not any(root.iterdir()):
+        root.rmdir()

@@ -1,0 +1,163 @@
+"""``yocr run --ray``: on a local Ray instance (two CPUs, stub models, a handful of synthetic pages) it writes what the
+local run writes, reports bad files the same way and resumes; without Ray installed it says how to get it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+import test_pipeline
+from test_pipeline import make_inputs, page_image, stub_reader
+from yocr.pipeline import ray_run
+from yocr.pipeline.load import expand_inputs
+from yocr.pipeline.ray_run import PARTS_DIR, RayOptions, part_path, run_on_ray
+from yocr.pipeline.run import RunOptions, run
+
+try:
+    import ray
+    import ray.data  # noqa: F401
+except ImportError:
+    ray = None
+
+needs_ray = pytest.mark.skipif(ray is None, reason='Ray is not installed (pip install "yocr[ray]")')
+POOL = RayOptions(actors=2, batch_size=2)
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """One small Ray instance for the module; the stubs travel to the actors by value (tests/ is not importable)."""
+    ray.cloudpickle.register_pickle_by_value(test_pipeline)
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    yield ray
+    ray.shutdown()
+    ray.cloudpickle.unregister_pickle_by_value(test_pipeline)
+
+
+def add_multi_page(src: Path) -> None:
+    pages = [Image.fromarray(page_image([(20, 20 + 60 * j, "LINE") for j in range(k + 1)])[:, :, ::-1]) for k in range(3)]
+    pages[0].save(src / "scan.tif", save_all=True, append_images=pages[1:])
+    pages[0].save(src / "doc.pdf", save_all=True, append_images=pages[1:2])
+
+
+def outputs(out: Path) -> dict[str, object]:
+    """Every file under ``out`` by relative path; JSON without the timings, errors.tsv as a set of lines."""
+    found: dict[str, object] = {}
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        rel = str(path.relative_to(out))
+        if path.suffix == ".json":
+            doc = json.loads(path.read_text())
+            for page in doc["pages"] if isinstance(doc.get("pages"), list) else [doc]:
+                page.pop("timings")
+            found[rel] = doc
+        elif path.name == "errors.tsv":
+            found[rel] = set(path.read_text().splitlines())
+        else:
+            found[rel] = path.read_bytes()
+    return found
+
+
+@needs_ray
+def test_ray_run_writes_what_the_local_run_writes(tmp_path, local_ray):
+    src = make_inputs(tmp_path)
+    add_multi_page(src)
+    local, on_ray = tmp_path / "local", tmp_path / "ray"
+    want = run([src, tmp_path / "missing.png"], RunOptions(local, json=True, overlay=True), reader=stub_reader())
+    got = run_on_ray([src, tmp_path / "missing.png"], RunOptions(on_ray, json=True, overlay=True), ray_opts=POOL,
+                     make_reader=stub_reader)
+    assert (got.files, got.done, got.skipped, got.failed) == (want.files, want.done, want.skipped, want.failed) == (9, 6, 0, 3)
+    assert (got.pages, got.lines) == (want.pages, want.lines)
+    assert sorted(got.failures) == sorted(want.failures)
+    assert any("broken.jpg" in p and "not an image" in r for p, r in got.failures)
+    assert outputs(on_ray) == outputs(local)
+    assert (on_ray / "scan.txt").read_text() == "word\fword\nword\fword\nword\nword\n"
+    assert not (on_ray / PARTS_DIR).exists() and not list(on_ray.rglob("*.tmp"))
+
+
+@needs_ray
+def test_ray_run_splits_pages_like_the_local_run(tmp_path, local_ray):
+    src = tmp_path / "in"
+    src.mkdir()
+    add_multi_page(src)
+    local, on_ray = tmp_path / "local", tmp_path / "ray"
+    run([src], RunOptions(local, split_pages=True), reader=stub_reader())
+    run_on_ray([src], RunOptions(on_ray, split_pages=True), ray_opts=POOL, make_reader=stub_reader)
+    assert outputs(on_ray) == outputs(local)
+    assert "scan.pages" in outputs(on_ray)
+
+
+@needs_ray
+def test_ray_run_resumes(tmp_path, local_ray):
+    src = make_inputs(tmp_path)
+    add_multi_page(src)
+    out = tmp_path / "out"
+    opts = RunOptions(out)
+    # An interrupted earlier run: receipt.png done (and edited since), page 2 of scan.tif read but not assembled.
+    run([src / "receipt.png"], opts, reader=stub_reader())
+    (out / "receipt.txt").write_text("kept\n")
+    item = next(it for it in expand_inputs([src])[0] if it.path.name == "scan.tif")
+    part = part_path(item, opts, 1)
+    part.parent.mkdir(parents=True)
+    page = stub_reader().read_array(page_image([(20, 20, "X")]), source=str(item.path), page=1, pages=3)
+    read = page.to_dict()
+    read["lines"][0]["text"] = "read before"
+    part.write_text(json.dumps(read))
+    (part.parent / ".00002.json.123.tmp").write_text("half a file")  # a write the crash cut short
+    first = run_on_ray([src], opts, ray_opts=POOL, make_reader=stub_reader)
+    assert (first.done, first.skipped, first.failed) == (5, 1, 2)
+    assert (out / "receipt.txt").read_text() == "kept\n"
+    assert (out / "scan.txt").read_text() == "word\fread before\fword\nword\nword\n"  # the part was reused
+    assert not (out / PARTS_DIR).exists()
+    again = run_on_ray([src], opts, ray_opts=POOL, make_reader=stub_reader)
+    assert (again.done, again.skipped, again.failed) == (0, 6, 2)
+    assert len((out / "errors.tsv").read_text().splitlines()) == 3
+
+
+@needs_ray
+def test_cli_run_with_ray(tmp_path, local_ray, monkeypatch):
+    from yocr.cli import app
+
+    real = ray_run.run_on_ray
+    monkeypatch.setattr(ray_run, "run_on_ray", lambda *a, **k: real(*a, **k, make_reader=stub_reader))
+    src = make_inputs(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["run", str(src), "--out", str(out), "--ray", "local", "--ray-actors", "2"])
+    assert result.exit_code == 1, result.output
+    assert "4 read" in result.output and "2 failed" in result.output and "broken.jpg" in result.output
+    assert (out / "receipt.txt").read_text() == "word\nword\n" and (out / "errors.tsv").is_file()
+
+
+def test_ray_address_and_knobs_are_checked():
+    from yocr.errors import YocrError
+
+    for address in ("local", "auto", "ray://head:10001", "10.0.0.5:6379"):
+        RayOptions(address)
+    with pytest.raises(YocrError, match="not a Ray address"):
+        RayOptions("photos/")
+    with pytest.raises(YocrError, match="--ray-actors"):
+        RayOptions(actors=-1)
+
+
+def test_ray_asked_for_without_ray_installed(tmp_path, monkeypatch):
+    from yocr.cli import app
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError, as without the extra
+    monkeypatch.setitem(sys.modules, "ray.data", None)
+    src = make_inputs(tmp_path)
+    result = CliRunner().invoke(app, ["run", str(src), "--out", str(tmp_path / "out"), "--ray", "local"])
+    assert result.exit_code == 2
+    assert 'pip install "yocr[ray]"' in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_local_run_does_not_import_ray():
+    code = ("import sys; from yocr.cli import app; from yocr.pipeline import run;"
+            "assert 'ray' not in sys.modules, 'the local run imported ray'")
+    subprocess.run([sys.executable, "-c", code], check=True)
