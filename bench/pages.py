@@ -89,6 +89,7 @@ class EngineRun:
     peak_mb: float | None = None  # the engine process's peak resident set, its children's included
     child_peak_mb: float | None = None  # the child processes' (Tesseract's) peak, sampled
     error: str = ""
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per step of the reader, summed over the pages
 
 
 @dataclass
@@ -111,6 +112,7 @@ class PageScores:
     run_seconds: float
     peak_mb: float | None
     settings: str = ""
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per page in each step of the reader
 
 
 # --- engines ------------------------------------------------------------------------------------------------------
@@ -205,10 +207,16 @@ def open_engine(name: str, cfg: PageBenchConfig) -> PageEngine:
     from yocr.pipeline.reader import Reader
 
     reader = Reader(reader_config(name, cfg))
+    reader.warm_up()
+    steps: dict[str, float] = {}
 
     def read(image: np.ndarray) -> list[Line]:
-        return list(reader.read_array(image).lines)
+        page = reader.read_array(image)
+        for step, seconds in page.timings.items():
+            steps[step] = steps.get(step, 0.0) + seconds
+        return list(page.lines)
 
+    read.steps = steps  # type: ignore[attr-defined]
     return read
 
 
@@ -244,6 +252,7 @@ def run_engine(
             if progress:
                 progress()
     run.run_seconds = time.perf_counter() - start
+    run.steps = dict(getattr(engine, "steps", {}))
     return run
 
 
@@ -391,6 +400,7 @@ def score_run(run: EngineRun, pages: Sequence[AnnotatedPage], cfg: PageBenchConf
         latency_p50=float(np.percentile(lat, 50)), latency_p95=float(np.percentile(lat, 95)),
         load_seconds=run.load_seconds, run_seconds=run.run_seconds,
         peak_mb=run.peak_mb, settings=settings,
+        steps={k: v / max(1, len(run.pages)) for k, v in run.steps.items()},
     )
 
 
@@ -584,7 +594,7 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ") or "∅"
 
 
-CSV_FIELDS = [f for f in PageScores.__dataclass_fields__]
+CSV_FIELDS = [f for f in PageScores.__dataclass_fields__ if f != "steps"]  # steps: in pages.json and pages.md
 
 
 def write_page_report(out: Path, report: PageReport, sets: dict[str, list[AnnotatedPage]], cfg: PageBenchConfig,
@@ -662,7 +672,7 @@ def page_markdown(report: PageReport, data: dict, cfg: PageBenchConfig, command:
                   f"**{s.word_f1:.3f}** | {s.page_cer:.3f} | {s.det_precision:.3f} | {s.det_recall:.3f} | "
                   f"{s.det_f1:.3f} | {s.row_f1:.3f} | {s.pages_per_second:.2f} | {s.latency_p50:.2f} | "
                   f"{s.latency_p95:.2f} | {s.load_seconds:.1f} | {s.run_seconds:.1f} | {_fmt(s.peak_mb, '{:.0f}')} |")
-    md += [""] + checks(report)
+    md += [""] + step_table(report.scores) + checks(report)
     if report.skipped or report.failed:
         md += ["## Engines not run", ""]
         md += [f"- {name}: skipped, {reason}" for name, reason in report.skipped.items()]
@@ -680,7 +690,9 @@ def page_markdown(report: PageReport, data: dict, cfg: PageBenchConfig, command:
            "the same row-merged lines); **rows F1** scores the output lines instead, where yocr joins every cell "
            "of a printed row into one line (so rows whose cells the truth keeps apart stop matching). Tesseract "
            "and RapidOCR give one box per output line, so both columns agree for them.",
-           "- **pages/s, p50, p95**: per page, loading the image and reading it (model loading excluded).",
+           "- **pages/s**: pages over the wall time of reading them (loading each image and reading it; model "
+           "loading excluded); Tesseract on whole pages reads one page per CPU at a time, single-threaded "
+           "(`OMP_THREAD_LIMIT=1`), its best throughput. **p50, p95**: one page's latency.",
            "- **load s**: model loading, imports included; **whole run s**: model loading plus every page, as a "
            "`yocr run` over the folder would spend (Python start-up excluded).",
            "- **peak MB**: " + ("each engine runs in a fresh process; its own peak resident set (`VmHWM`) and, "
@@ -704,6 +716,27 @@ def page_markdown(report: PageReport, data: dict, cfg: PageBenchConfig, command:
             md.append(f"| ![](pages-gallery/{dataset}-{k:02d}.png) | {Path(w.image).name} | {_md(w.truth)} | {cells} |")
         md.append("")
     return "\n".join(md)
+
+
+#: The reader's steps in pipeline order (page timings; ``detector_*`` split the ``detect`` step).
+STEP_ORDER = ("load", "detect", "detector_pre", "detector_net", "detector_nms", "detector_post", "crop", "recognise",
+              "fallback", "clean", "tesseract")
+
+
+def step_table(scores: Sequence[PageScores]) -> list[str]:
+    """Markdown: seconds per page in each step of the reader, per engine and data set (engines that report steps)."""
+    timed = [s for s in scores if s.steps]
+    if not timed:
+        return []
+    names = [n for n in STEP_ORDER if any(n in s.steps for s in timed)]
+    names += sorted({n for s in timed for n in s.steps} - set(names))
+    md = ["Seconds per page in each step (detect = detector_pre + detector_net + detector_nms + detector_post: "
+          "resize and pad, the network, non-maximum suppression, the ink heuristics):", "",
+          "| data | engine | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for s in timed:
+        md.append(f"| {s.dataset} | {s.engine} | " + " | ".join(f"{s.steps[n]:.3f}" if n in s.steps else "" for n in names)
+                  + " |")
+    return md + [""]
 
 
 def checks(report: PageReport) -> list[str]:

@@ -129,6 +129,16 @@ def detect(stages: Stages, image: PageImage) -> list[Detection]:
     return list(stages.detector.detect(image)) if stages.detector is not None else []
 
 
+def detector_steps(stages: Stages) -> dict[str, float]:
+    """The detector's own split of its time since the last call (resize and pad, network, NMS, ink heuristics)."""
+    steps = getattr(stages.detector, "timings", None)
+    if not isinstance(steps, dict):
+        return {}
+    out = dict(steps)
+    steps.clear()
+    return out
+
+
 def group_rows(found: Sequence[Detection]) -> list[list[Detection]]:
     return order.reading_order(found)
 
@@ -191,8 +201,29 @@ class Reader:
 
     def __init__(self, config: ReaderConfig | None = None, stages: Stages | None = None, **options):
         self.config = config or ReaderConfig(**options)
+        start = time.perf_counter()
         self.stages = stages or build_stages(self.config)
+        # Start-up seconds not yet reported (model loading, warm-up): the next file's steps take them.
+        self.startup: dict[str, float] = {} if stages else {"models": time.perf_counter() - start}
         self.cleaner = Cleaner.from_options(self.config.rules, self.config.allow)
+
+    def warm_up(self) -> float:
+        """Run the networks once on a small blank page and line (their first inference allocates and plans);
+        returns the seconds it took, also kept in :attr:`startup`. Tesseract needs none."""
+        start = time.perf_counter()
+        if self.stages.detector is not None:
+            detect(self.stages, PageImage(np.full((64, 64, 3), 255, np.uint8)))
+            detector_steps(self.stages)
+        if self.stages.recognize is not None and self.config.recognizer == "crnn":
+            self.stages.recognize([np.full((32, 96), 255, np.uint8)])
+        seconds = time.perf_counter() - start
+        self.startup["warm_up"] = self.startup.get("warm_up", 0.0) + seconds
+        return seconds
+
+    def take_startup(self) -> dict[str, float]:
+        """The start-up seconds not yet reported, once."""
+        out, self.startup = getattr(self, "startup", {}), {}
+        return out
 
     def read(self, image: Source, page: int = 0) -> Page:
         """One page: an array, an image file (a path or its bytes), or page ``page`` (0-based) of a PDF or TIFF."""
@@ -240,6 +271,7 @@ class Reader:
         else:
             found = detect(self.stages, image)
             lap("detect")
+            timings.update(detector_steps(self.stages))
             rows = group_rows(found)
             cells = [d.box for row in rows for d in row]
             crops = line_crops(image.bgr, cells, self.config.margin, self.config.deskew)

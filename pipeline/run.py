@@ -46,6 +46,7 @@ class FileResult:
     lines: int = 0
     reason: str = ""
     seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per step: the pages' timings, write, start-up
 
 
 @dataclass
@@ -59,12 +60,15 @@ class Summary:
     seconds: float = 0.0
     interrupted: bool = False
     failures: list[tuple[str, str]] = field(default_factory=list)
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per step, summed over files (and workers)
 
     def add(self, result: FileResult) -> None:
         self.files += 1
         setattr(self, result.status, getattr(self, result.status) + 1)
         self.pages += result.pages
         self.lines += result.lines
+        for step, seconds in result.steps.items():
+            self.steps[step] = self.steps.get(step, 0.0) + seconds
         if result.status == "failed":
             self.failures.append((result.path, result.reason))
 
@@ -147,16 +151,22 @@ def process_file(reader: Reader, item: InputFile, opts: RunOptions) -> FileResul
     if not opts.overwrite and is_finished(item, opts):
         return FileResult(str(item.path), "skipped")
     pages: list[Page] = []
+    steps = reader.take_startup()
     try:
         for image, page in reader.pages(item.path):
             pages.append(page)
             if opts.overlay:
                 write_overlay(item, image.bgr, page, opts)
+        written = time.perf_counter()
         write_outputs(item, pages, opts)
+        steps["write"] = time.perf_counter() - written
     except FILE_ERRORS as exc:
-        return FileResult(str(item.path), "failed", reason=failure_reason(exc))
+        return FileResult(str(item.path), "failed", reason=failure_reason(exc), steps=steps)
     lines = sum(len(p.lines) for p in pages)
-    return FileResult(str(item.path), "done", len(pages), lines, seconds=time.perf_counter() - start)
+    for page in pages:
+        for step, seconds in page.timings.items():
+            steps[step] = steps.get(step, 0.0) + seconds
+    return FileResult(str(item.path), "done", len(pages), lines, seconds=time.perf_counter() - start, steps=steps)
 
 
 # --- worker processes ---------------------------------------------------------------------------------------------
@@ -174,12 +184,45 @@ def worker_count(workers: int, config: ReaderConfig) -> int:
     return cpu_count() if config.engine == "tesseract-page" else 1
 
 
+#: How the run summary names the steps, in pipeline order; ``detector_*`` split ``detect``.
+STEP_NAMES = {"load": "load/decode", "detect": "detect", "crop": "crop", "recognise": "recognise",
+              "fallback": "fallback", "tesseract": "tesseract", "clean": "clean", "write": "write"}
+DETECTOR_STEPS = {"detector_pre": "resize/pad", "detector_net": "network", "detector_nms": "NMS",
+                  "detector_post": "ink post-processing"}
+
+
+def step_summary(steps: dict[str, float]) -> str:
+    """Where a run's time went, on one line: start-up (model loading, warm-up), then seconds per step."""
+    parts = []
+    for key, name in STEP_NAMES.items():
+        if key not in steps:
+            continue
+        text = f"{name} {steps[key]:.2f} s"
+        if key == "detect":
+            split = [f"{label} {steps[k]:.2f}" for k, label in DETECTOR_STEPS.items() if k in steps]
+            text += f" ({', '.join(split)})" if split else ""
+        parts.append(text)
+    known = set(STEP_NAMES) | set(DETECTOR_STEPS) | {"models", "warm_up"}
+    parts += [f"{k} {v:.2f} s" for k, v in sorted(steps.items()) if k not in known]
+    startup = ", ".join(f"{name} {steps[k]:.2f} s" for k, name in (("models", "model loading"), ("warm_up", "warm-up"))
+                        if k in steps)
+    return (f"start-up: {startup}; " if startup else "") + "steps: " + ", ".join(parts)
+
+
+def warm_reader(config: ReaderConfig) -> Reader:
+    """A reader with its models loaded and run once (start-up seconds in its first file's steps)."""
+    reader = Reader(config)
+    reader.warm_up()
+    return reader
+
+
 def _init_worker(config: ReaderConfig, workers: int = 1) -> None:
     global _WORKER
     from yocr.runtime import configure_threads
 
     configure_threads(workers)  # the cores shared among the workers: no thread pools fighting over them
     _WORKER = Reader(config)
+    _WORKER.warm_up()
 
 
 def _work(item: InputFile, opts: RunOptions) -> FileResult:
@@ -235,7 +278,7 @@ def run(
         if workers > 1 and len(todo) > 1:
             _run_parallel(todo, replace(opts, workers=workers), config, record)
         else:
-            reader = reader or Reader(config)
+            reader = reader or warm_reader(config)
             for item in todo:
                 record(process_file(reader, item, opts))
     except KeyboardInterrupt:

@@ -77,3 +77,36 @@ def test_threads_are_shared_among_workers():
         assert cv2.getNumThreads() == 1 and runtime.threads() == 1
     finally:
         runtime.configure_threads(1)
+
+
+def test_the_run_summary_splits_the_time_by_step(tmp_path):
+    import cv2
+
+    from test_pipeline import page_image, stub_reader
+    from yocr.pipeline.run import RunOptions, run, step_summary
+
+    src = tmp_path / "in" / "page.png"
+    src.parent.mkdir()
+    cv2.imwrite(str(src), page_image([(40, 40, "TOTAL 12.50")]))
+    reader = stub_reader()
+    reader.startup = {"models": 1.5, "warm_up": 0.25}
+    summary = run([src], RunOptions(tmp_path / "out"), reader=reader)
+    assert {"load", "detect", "crop", "recognise", "clean", "write", "models", "warm_up"} <= set(summary.steps)
+    assert reader.take_startup() == {}  # reported once
+    line = step_summary({"models": 1.5, "warm_up": 0.25, "load": 0.5, "detect": 2.0, "detector_net": 1.5,
+                         "detector_post": 0.4, "recognise": 1.0, "write": 0.1})
+    assert line == ("start-up: model loading 1.50 s, warm-up 0.25 s; steps: load/decode 0.50 s, detect 2.00 s "
+                    "(network 1.50, ink post-processing 0.40), recognise 1.00 s, write 0.10 s")
+
+
+def test_the_page_bench_reports_seconds_per_step():
+    from yocr.bench.pages import PageScores, step_table
+
+    base = dict(pages=2, word_precision=1, word_recall=1, word_f1=1, page_cer=0, det_precision=1, det_recall=1,
+                det_f1=1, row_f1=1, pages_per_second=1, latency_p50=1, latency_p95=1, load_seconds=0, run_seconds=2,
+                peak_mb=None)
+    scores = [PageScores("yocr", "sroie", steps={"detect": 0.5, "recognise": 0.2}, **base),
+              PageScores("tesseract-page", "sroie", steps={"tesseract": 1.0}, **base)]
+    table = step_table(scores)
+    assert "| data | engine | detect | recognise | tesseract |" in table
+    assert "| sroie | yocr | 0.500 | 0.200 |  |" in table
