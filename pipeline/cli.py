@@ -121,6 +121,10 @@ def register(app: typer.Typer) -> None:
             f"{summary.failed} failed; {summary.pages} pages, {summary.lines} lines in {summary.seconds:.1f} s "
             f"({summary.pages_per_second:.2f} pages/s)", highlight=False,
         )
+        if summary.steps:
+            from yocr.pipeline.run import step_summary
+
+            err.print(step_summary(summary.steps), highlight=False)
         if summary.failed:
             err.print(f"failures are listed in {out / 'errors.tsv'}", highlight=False)
         if summary.interrupted:
