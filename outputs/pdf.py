@@ -191,11 +191,11 @@ def write_pdf(path: str | Path, pages: Sequence, images: Sequence[np.ndarray | N
 
 
 def _load_page(source: Path, index: int) -> np.ndarray:
-    from yocr.pipeline.load import load_pages
+    from yocr.core.image import load_pages
 
-    for i, _, image in load_pages(source):
-        if i == index:
-            return image
+    for page in load_pages(source):
+        if page.index == index:
+            return page.bgr
     raise ValueError(f"{source}: has no page {index + 1}")
 
 

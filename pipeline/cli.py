@@ -25,7 +25,13 @@ def register(app: typer.Typer) -> None:
         fallback_below: float = typer.Option(FALLBACK_BELOW, help="CRNN confidence below which --fallback re-reads "
                                                                   "a line."),
         json_out: bool = typer.Option(False, "--json", help="Also write NAME.json: boxes, text, confidences, timings."),
-        overlay: bool = typer.Option(False, help="Also write NAME.overlay.png: the image with boxes and text drawn."),
+        overlay: bool = typer.Option(False, help="Also write NAME.overlay.png: the image with boxes and text drawn "
+                                                 "('--overlay words' draws each word's box too)."),
+        formats: str = typer.Option("txt", "--format", help="Formats to write, comma-separated: txt, json, hocr "
+                                    "(NAME.hocr), alto (NAME.alto.xml, ALTO v4), pdf (NAME.pdf, searchable), tsv "
+                                    "(NAME.tsv, Tesseract's columns); NAME.txt is always written."),
+        pdf_combine: Optional[Path] = typer.Option(None, help="Also one searchable PDF of all inputs, in input "
+                                                              "order, at this path (implies --format pdf)."),
         split_pages: bool = typer.Option(False, help="Multi-page inputs: one NAME-pNNNN.txt per page (default: one "
                                                      "NAME.txt with form feeds between pages)."),
         overwrite: bool = typer.Option(False, help="Redo inputs whose outputs exist (default: skip them)."),
@@ -69,7 +75,13 @@ def register(app: typer.Typer) -> None:
             )
             if workers < 0:
                 raise YocrError("--workers must be at least 0")
-            opts = RunOptions(out, json_out, overlay, split_pages, overwrite, workers)
+            from yocr.outputs.files import parse_formats
+
+            chosen = parse_formats(formats) + (("pdf",) if pdf_combine else ())
+            overlay_words = overlay and "words" in inputs and not Path("words").exists()  # '--overlay words'
+            inputs = [i for i in inputs if not (overlay_words and i == "words")]
+            opts = RunOptions(out, json_out or "json" in chosen, overlay, split_pages, overwrite, workers,
+                              formats=chosen, overlay_words=overlay_words)
             if ray is not None:
                 from yocr.pipeline.ray_run import RayOptions, require_ray
 
@@ -125,6 +137,11 @@ def register(app: typer.Typer) -> None:
             from yocr.pipeline.run import step_summary
 
             err.print(step_summary(summary.steps), highlight=False)
+        if pdf_combine and summary.done + summary.skipped:
+            from yocr.outputs.files import combine_run_pdfs
+
+            if combine_run_pdfs(inputs, out, pdf_combine):
+                err.print(f"searchable PDF of all inputs: {pdf_combine}", highlight=False)
         if summary.failed:
             err.print(f"failures are listed in {out / 'errors.tsv'}", highlight=False)
         if summary.interrupted:

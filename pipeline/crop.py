@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from yocr.core.geometry import CROP_MARGIN, crop
+from yocr.core.geometry import CROP_MARGIN, crop, crop_window
 from yocr.recognizer.preprocess import to_grey
 
 MAX_SKEW = 8.0  # degrees; steeper "lines" are left alone (vertical text, stamps, noise)
@@ -37,22 +37,45 @@ def skew_angle(crop: np.ndarray) -> float:
 
 def straighten(crop: np.ndarray) -> np.ndarray:
     """The crop rotated so its text runs horizontally, then trimmed to the rows that hold ink (when skewed)."""
+    return straighten_with_transform(crop)[0]
+
+
+def straighten_with_transform(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`straighten`, and the affine map (2 x 3) from the straightened crop's pixels back to ``crop``'s."""
+    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     angle = skew_angle(crop)
     if not MIN_SKEW <= abs(angle) <= MAX_SKEW:
-        return crop
+        return crop, identity
     h, w = crop.shape[:2]
     rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     turned = cv2.warpAffine(crop, rot, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    back = cv2.invertAffineTransform(rot)
     grey = to_grey(turned)
     _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     rows = np.nonzero(ink.sum(axis=1) > ROW_INK_SHARE * 255 * w)[0]
     if len(rows) < 4:
-        return turned
+        return turned, back
     pad = max(2, int(TRIM_PAD * (rows[-1] - rows[0])))
-    return turned[max(0, rows[0] - pad) : min(h, rows[-1] + pad + 1)]
+    top = max(0, rows[0] - pad)
+    back[:, 2] += back[:, 1] * top  # rows were cut off above
+    return turned[top : min(h, rows[-1] + pad + 1)], back
 
 
 def line_crops(page: np.ndarray, boxes, margin: float = CROP_MARGIN, deskew: bool = True) -> list[np.ndarray]:
     """Each box's crop (:func:`yocr.core.geometry.crop`), straightened when ``deskew``."""
-    crops = [crop(page, box, margin) for box in boxes]
-    return [straighten(c) for c in crops] if deskew else crops
+    return [c for c, _ in line_crops_with_transforms(page, boxes, margin, deskew)]
+
+
+def line_crops_with_transforms(page: np.ndarray, boxes, margin: float = CROP_MARGIN,
+                               deskew: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`line_crops`, each with the affine map (2 x 3) from its pixels to the page's (through the margin and
+    the straightening), so that what is found in a crop (word boxes) can be placed on the page."""
+    out = []
+    for box in boxes:
+        xa, ya, _, _ = crop_window(box, page.shape[1], page.shape[0], margin)
+        piece = crop(page, box, margin)
+        piece, matrix = straighten_with_transform(piece) if deskew else (piece, np.eye(2, 3))
+        matrix = np.array(matrix, dtype=np.float64)
+        matrix[:, 2] += (xa, ya)
+        out.append((piece, matrix))
+    return out

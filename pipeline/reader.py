@@ -22,7 +22,8 @@ from yocr.core.results import Detection, Line, Page, Reading
 from yocr.errors import YocrError
 from yocr.pipeline import order
 from yocr.pipeline.clean import Cleaner
-from yocr.pipeline.crop import line_crops
+from yocr.pipeline.crop import line_crops_with_transforms
+from yocr.pipeline.words import after_cleaning, to_page
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,8 @@ def assemble(rows: list[list[Detection]], readings: list[Reading], used: list[bo
         det = float(np.mean([d.score for d in row]))
         name = "tesseract" if all(flags) else engine if not any(flags) else f"{engine}+tesseract"
         raw = " ".join(t for t in texts if t)
-        out.append((Line(union(boxes), raw, conf, det, name, boxes), raw))
+        words = tuple(w for c in cells for w in c.words)
+        out.append((Line(union(boxes), raw, conf, det, name, boxes, words), raw))
     return out
 
 
@@ -187,7 +189,7 @@ def clean(cleaner: Cleaner, lines: list[tuple[Line, str]]) -> tuple[Line, ...]:
     for line, raw in lines:
         text = cleaner(raw)
         if text is not None:
-            kept.append(replace(line, text=text))
+            kept.append(replace(line, text=text, words=after_cleaning(line.words, text)))
     return tuple(kept)
 
 
@@ -274,13 +276,15 @@ class Reader:
             timings.update(detector_steps(self.stages))
             rows = group_rows(found)
             cells = [d.box for row in rows for d in row]
-            crops = line_crops(image.bgr, cells, self.config.margin, self.config.deskew)
+            placed = line_crops_with_transforms(image.bgr, cells, self.config.margin, self.config.deskew)
+            crops = [crop for crop, _ in placed]
             lap("crop")
             readings = recognise(self.stages, crops)
             lap("recognise")
             readings, used = fall_back(self.stages, crops, readings, self.config.fallback_below)
             if any(used) or self.stages.fallback is not None:
                 lap("fallback")
+            readings = [replace(r, words=to_page(r.words, m, cell)) for r, (_, m), cell in zip(readings, placed, cells)]
             raw = assemble(rows, readings, used, self.config.recognizer)
         lines = clean(self.cleaner, raw)
         lap("clean")

@@ -24,6 +24,7 @@ from yocr.core.results import Page, file_dict, text_file
 from yocr.errors import YocrError
 from yocr.pipeline.load import InputFile, Missing, expand_inputs
 from yocr.pipeline.reader import Reader, ReaderConfig
+from yocr.outputs.files import write_documents
 
 ERRORS_FILE = "errors.tsv"
 
@@ -36,6 +37,8 @@ class RunOptions:
     split_pages: bool = False  # multi-page inputs: one .txt per page instead of one with page breaks
     overwrite: bool = False
     workers: int = 1  # 0: one per CPU for the Tesseract page engine (its fastest setting), 1 otherwise
+    formats: tuple[str, ...] = ()  # written beside the .txt: hocr, alto, tsv, pdf (yocr.outputs.files)
+    overlay_words: bool = False  # the overlay also draws each word's box
 
 
 @dataclass
@@ -95,12 +98,15 @@ def is_finished(item: InputFile, opts: RunOptions) -> bool:
     return txt.is_file() or (opts.split_pages and txt.with_suffix(".pages").is_file())
 
 
-def draw_overlay(image: np.ndarray, page: Page) -> np.ndarray:
+def draw_overlay(image: np.ndarray, page: Page, words: bool = False) -> np.ndarray:
     out = image.copy()
     scale = max(0.35, min(1.5, max(page.width, page.height) / 2000))
     for line in page.lines:
         for x0, y0, x1, y1 in line.parts or (line.box,):
             cv2.rectangle(out, (int(x0), int(y0)), (int(x1), int(y1)), (0, 160, 0), max(1, int(2 * scale)))
+        for w in line.words if words else ():  # --overlay words: each word's box, thinner, in orange
+            x0, y0, x1, y1 = w.box
+            cv2.rectangle(out, (int(x0), int(y0)), (int(x1), int(y1)), (0, 140, 255), max(1, int(scale)))
         x0, y0 = int(line.box[0]), int(line.box[1])
         text = line.text.encode("ascii", "replace").decode()
         cv2.putText(out, text, (x0, max(12, y0 - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * scale, (0, 0, 255),
@@ -113,6 +119,7 @@ def write_outputs(item: InputFile, pages: list[Page], opts: RunOptions) -> None:
     if opts.split_pages and len(pages) > 1:
         for p in pages:
             stem = opts.out / page_stem(item, p.page, p.pages, True)
+            write_documents(stem, [p], opts.formats)
             atomic_write_text(stem.with_name(stem.name + ".txt"), text_file([p]))
             if opts.json:
                 atomic_write_text(stem.with_name(stem.name + ".json"), json.dumps(p.to_dict(), indent=1) + "\n")
@@ -122,13 +129,14 @@ def write_outputs(item: InputFile, pages: list[Page], opts: RunOptions) -> None:
     if opts.json:
         doc = file_dict(str(item.path), pages)
         atomic_write_text(opts.out / f"{item.rel}.json", json.dumps(doc, indent=1) + "\n")
+    write_documents(opts.out / item.rel, pages, opts.formats)
     atomic_write_text(primary_output(item, opts), text_file(pages))
 
 
 def write_overlay(item: InputFile, image: np.ndarray, page: Page, opts: RunOptions) -> None:
     """``NAME.overlay.png`` (``NAME-pNNNN.overlay.png`` for a page of a multi-page file): the boxes and text drawn."""
     stem = opts.out / page_stem(item, page.page, page.pages, True)
-    ok, png = cv2.imencode(".png", draw_overlay(image, page))
+    ok, png = cv2.imencode(".png", draw_overlay(image, page, opts.overlay_words))
     if ok:
         atomic_write_bytes(stem.with_name(stem.name + ".overlay.png"), png.tobytes())
 

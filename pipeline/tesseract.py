@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -23,7 +23,7 @@ import numpy as np
 
 from yocr.errors import YocrError
 from yocr.core.geometry import union
-from yocr.core.results import Line, Reading
+from yocr.core.results import Line, Reading, Word
 from yocr.recognizer.preprocess import to_grey
 
 
@@ -79,13 +79,15 @@ def _parse_tsv(text: str, pages: int) -> list[Reading]:
         if row.get("level") != "5" or not (row.get("text") or "").strip():
             continue
         key = (int(row["block_num"]), int(row["par_num"]), int(row["line_num"]), int(row["word_num"]))
-        words.setdefault(int(row["page_num"]), []).append((key, row["text"], float(row["conf"])))
+        x, y, w, h = (int(row[k]) for k in ("left", "top", "width", "height"))
+        words.setdefault(int(row["page_num"]), []).append((key, row["text"], float(row["conf"]), (x, y, x + w, y + h)))
     out = []
     for page in range(1, pages + 1):
         ws = sorted(words.get(page, []))
-        text = " ".join(t for _, t, _ in ws)
-        conf = float(np.mean([c for _, _, c in ws])) / 100 if ws else 0.0
-        out.append(Reading(text, float(np.clip(conf, 0.0, 1.0))))
+        text = " ".join(t for _, t, _, _ in ws)
+        conf = float(np.mean([c for _, _, c, _ in ws])) / 100 if ws else 0.0
+        found = tuple(Word(t, b, float(np.clip(c / 100, 0.0, 1.0))) for _, t, c, b in ws)  # prepared-crop pixels
+        out.append(Reading(text, float(np.clip(conf, 0.0, 1.0)), found))
     return out
 
 
@@ -102,7 +104,19 @@ def _read_chunk(exe: str, chunk: list[np.ndarray], cfg: TesseractConfig) -> list
         tsv = Path(tmp) / "out.tsv"
         if proc.returncode != 0 or not tsv.is_file():
             raise YocrError(f"tesseract failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
-        return _parse_tsv(tsv.read_text(encoding="utf-8"), len(chunk))
+        readings = _parse_tsv(tsv.read_text(encoding="utf-8"), len(chunk))
+        return [replace(r, words=words_in_crop(r.words, image, cfg)) for r, image in zip(readings, chunk)]
+
+
+def words_in_crop(words: tuple[Word, ...], image: np.ndarray, cfg: TesseractConfig) -> tuple[Word, ...]:
+    """Word boxes from the pixels of :func:`prepare_crop`'s image (scaled, padded) back to the crop's."""
+    h, w = image.shape[:2]
+    if h < 2 or w < 2:
+        return ()
+    sx, sy = max(2, round(w * cfg.height / h)) / w, cfg.height / h
+    pad = int(round(cfg.pad * cfg.height))
+    return tuple(replace(wd, box=((wd.box[0] - pad) / sx, (wd.box[1] - pad) / sy, (wd.box[2] - pad) / sx,
+                                  (wd.box[3] - pad) / sy)) for wd in words)
 
 
 def read_lines(images: list[np.ndarray], cfg: TesseractConfig = TesseractConfig()) -> list[Reading]:
@@ -133,7 +147,8 @@ def parse_page_tsv(text: str) -> list[Line]:
         words = sorted(lines[key])
         box = union(w[3] for w in words)
         conf = float(np.clip(np.mean([w[2] for w in words]) / 100, 0.0, 1.0))
-        out.append(Line(box, " ".join(w[1] for w in words), conf, 1.0, PAGE_ENGINE, (box,)))
+        found = tuple(Word(w[1], w[3], float(np.clip(w[2] / 100, 0.0, 1.0))) for w in words)
+        out.append(Line(box, " ".join(w[1] for w in words), conf, 1.0, PAGE_ENGINE, (box,), found))
     return out
 
 

@@ -272,3 +272,97 @@ def test_the_recognizer_gives_word_boxes_over_each_words_ink():
         t = (x0 + cols[0], rows[0], x0 + cols[-1] + 1, rows[-1] + 1)  # the word's ink
         assert all(abs(a - b) <= 3 for a, b in zip(w.box, t)), (w, t)
         assert 0.0 <= w.confidence <= 1.0 and w.confidence >= reading.confidence
+
+
+def _ink_box(array: np.ndarray) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(array < 128)
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+def test_word_boxes_are_mapped_through_a_straightened_crop_onto_the_page():
+    from yocr.pipeline.crop import line_crops_with_transforms
+    from yocr.pipeline.words import to_page
+    from yocr.recognizer.predictor import Recognizer
+
+    font = ImageFont.truetype(FONT, 30)
+    words = ["INVOICE", "TOTAL", "12.50"]
+    rot = cv2.getRotationMatrix2D((450, 100), 4.0, 1.0)  # the line slopes up by 4 degrees
+
+    def page_of(texts_at):
+        im = Image.new("L", (900, 200), 255)
+        draw = ImageDraw.Draw(im)
+        for x, t in texts_at:
+            draw.text((x, 80), t, font=font, fill=0)
+        return cv2.warpAffine(np.asarray(im), rot, (900, 200), flags=cv2.INTER_LINEAR, borderValue=255)
+
+    at, x = [], 60.0
+    for w in words:
+        at.append((x, w))
+        x += font.getlength(w + "  ")
+    page = cv2.cvtColor(page_of(at), cv2.COLOR_GRAY2BGR)
+    truth = [_ink_box(page_of([a])) for a in at]
+    cell = _ink_box(page[:, :, 0])
+    ((crop, matrix),) = line_crops_with_transforms(page, [cell])
+    assert abs(matrix[0, 1]) > 0.03  # the crop was straightened: the map turns it back
+    (reading,) = Recognizer().read([crop])
+    assert reading.text.split() == words
+    placed = to_page(reading.words, matrix, cell)
+    for w, t in zip(placed, truth):
+        x0, y0, x1, y1 = w.box
+        assert x0 - 3 <= t[0] and t[2] <= x1 + 3 and y0 - 3 <= t[1] and t[3] <= y1 + 3, (w, t)  # covers its ink
+        assert (x1 - x0) - (t[2] - t[0]) < 12 and (y1 - y0) - (t[3] - t[1]) < 14, (w, t)  # and little else
+        assert cell[0] <= x0 < x1 <= cell[2] and cell[1] <= y0 < y1 <= cell[3]
+
+
+def test_yocr_run_writes_every_format_and_one_combined_pdf(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from yocr.cli import app
+
+    src = tmp_path / "in"
+    src.mkdir()
+    rendered_page(src / "page.jpg", lines=[["INVOICE", "1001"], ["TOTAL", "12.50"]])
+    two = [Image.fromarray(rendered_page(lines=[[f"PAGE {i}"]])[0][:, :, ::-1]) for i in (1, 2)]
+    two[0].save(src / "doc.pdf", save_all=True, append_images=two[1:], resolution=100)
+    out = tmp_path / "out"
+    args = ["run", str(src), "--out", str(out), "--fallback", "none", "--format", "txt,json,hocr,alto,pdf,tsv",
+            "--pdf-combine", str(tmp_path / "all.pdf"), "--overlay", "words"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    for stem, pages in (("page", 1), ("doc", 2)):
+        text = (out / f"{stem}.txt").read_text()
+        assert len(hocr_words((out / f"{stem}.hocr").read_text())) == pages
+        hocr = [w for page in hocr_words((out / f"{stem}.hocr").read_text()) for w, _, _ in page]
+        assert hocr == text.split()
+        alto = ET.parse(out / f"{stem}.alto.xml").getroot()
+        assert [s.get("CONTENT") for s in alto.iter(f"{{{ALTO_NS}}}String")] == text.split()
+        tsv = list(csv.DictReader(io.StringIO((out / f"{stem}.tsv").read_text()), delimiter="\t",
+                                  quoting=csv.QUOTE_NONE))
+        assert [r["text"] for r in tsv if r["level"] == "5"] == text.split()
+        words, _ = pdf_words(out / f"{stem}.pdf")
+        assert len(words) == pages and [w for p in words for w, _ in p] == text.split()
+    doc = json.loads((out / "page.json").read_text())
+    assert [w["text"] for ln in doc["lines"] for w in ln["words"]] == (out / "page.txt").read_text().split()
+    assert (out / "page.overlay.png").is_file()
+    combined, _ = pdf_words(tmp_path / "all.pdf")
+    assert len(combined) == 3  # doc.pdf's two pages, then page.jpg (input order)
+    assert [w for w, _ in combined[2]] == (out / "page.txt").read_text().split()
+    bad = CliRunner().invoke(app, ["run", str(src), "--out", str(out), "--format", "txt,docx"])
+    assert bad.exit_code != 0 and "docx" in bad.output
+
+
+def test_a_reading_has_word_boxes_in_step_with_its_lines():
+    from yocr.pipeline.reader import Reader
+
+    reader = Reader(fallback="none")
+    page = reader.read(str(Path(__file__).parent / "golden" / "pages" / "receipt.png"))
+    assert page.lines and all(ln.words for ln in page.lines)
+    for line in page.lines:
+        assert [w.text for w in line.words] == line.text.split()
+        for w in line.words:
+            assert line.box[0] - 0.5 <= w.box[0] < w.box[2] <= line.box[2] + 0.5
+            assert line.box[1] - 0.5 <= w.box[1] < w.box[3] <= line.box[3] + 0.5
+    assert page.to_alto().count("<String ") == page.to_hocr().count('class="ocrx_word"') == sum(
+        len(ln.words) for ln in page.lines)
