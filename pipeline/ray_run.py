@@ -19,6 +19,7 @@ Ray is optional (``pip install "yocr[ray]"``): only this module imports it, and 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import time
@@ -189,8 +190,16 @@ def connect(ray, ray_opts: RayOptions) -> bool:
     if ray.is_initialized():
         return False
     address = None if ray_opts.address == "local" else ray_opts.address
-    ray.init(address=address, include_dashboard=False, logging_level="WARNING", configure_logging=True)
+    ray.init(address=address, include_dashboard=False, logging_level="WARNING")
+    quiet(ray)
     return True
+
+
+def quiet(ray) -> None:
+    """Ray Data's own progress reports off: the run prints its own progress and summary."""
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    ray.data.DataContext.get_current().print_on_execution_start = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
 def pool_size(ray, ray_opts: RayOptions) -> int:
@@ -215,7 +224,7 @@ def dataset(ray, items: list[InputFile], opts: RunOptions, config: ReaderConfig,
         PageReader, fn_constructor_args=(opts, config, ray_opts.threads, make_reader), batch_size=ray_opts.batch_size,
         batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=ray_opts.threads,
         num_gpus=ray_opts.gpus or None,
-    ).select_columns(["path", "page", "pages", "lines", "error"])
+    )
 
 
 def run_on_ray(
