@@ -1,8 +1,8 @@
 """Searchable PDF: each page image with an invisible text layer over its words, written with pypdfium2 (PDFium).
 
-Each word is an invisible (render mode 3) Helvetica text object scaled to fill the word's box, followed by a space,
-so that selecting text in a viewer highlights the words where they are printed and ``pdftotext`` gives the text back
-in reading order. Page images are kept as they came where possible: a PDF input's pages are copied unchanged (the text
+Each word is an invisible (render mode 3) Helvetica text object scaled to fill the word's box on its line's
+baseline, followed by a space, so that selecting text in a viewer highlights the words where they are printed and
+``pdftotext`` gives the text back in reading order. Page images are kept as they came where possible: a PDF input's pages are copied unchanged (the text
 layer is added on top), a JPEG file is embedded as its own bytes (not re-encoded); other images are embedded
 losslessly. Word boxes are in the page image's pixels; the page is ``pixels x 72 / dpi`` points.
 """
@@ -21,6 +21,8 @@ from yocr.outputs.words import page_lines
 DEFAULT_DPI = 300.0  # page size of images that carry no resolution
 FONT = b"Helvetica"  # one of PDF's standard fonts: nothing embedded, always available to readers
 ASCENT, DESCENT = 0.718, 0.207  # Helvetica's, in em: the font size that makes the glyphs fill a box's height
+AVERAGE_WIDTH = 0.556  # Helvetica's usual glyph width, in em (for a character it has no width for)
+MIN_GAP = 0.25  # between two words' text, in em: less and text extraction may run them together
 
 
 def _pdfium():
@@ -122,27 +124,36 @@ class _Writer:
         buf = ctypes.create_string_buffer((text + "\x00").encode("utf-16-le"))
         self.raw.FPDFText_SetText(obj, ctypes.cast(buf, ctypes.POINTER(self.raw.FPDF_WCHAR)))
 
-    def _bounds(self, obj) -> tuple[float, float, float, float]:
-        l, b, r, t = (ctypes.c_float() for _ in range(4))
-        self.raw.FPDFPageObj_GetBounds(obj, ctypes.byref(l), ctypes.byref(b), ctypes.byref(r), ctypes.byref(t))
-        return l.value, b.value, r.value, t.value
+    def _advance(self, text: str, size: float) -> float:
+        """The width of ``text`` set in the font at ``size``: the sum of its glyphs' advance widths (what viewers
+        select and text extraction measures)."""
+        total = 0.0
+        width = ctypes.c_float()
+        for ch in text:
+            ok = self.raw.FPDFFont_GetGlyphWidth(self.font, ord(ch), ctypes.c_float(size), ctypes.byref(width))
+            total += width.value if ok and width.value > 0 else AVERAGE_WIDTH * size
+        return total
 
     def add_words(self, page, crop: Sequence[float], result) -> None:
-        """The invisible text of ``result`` (a yocr page) over ``page``, whose visible area is ``crop`` in points."""
+        """The invisible text of ``result`` (a yocr page) over ``page``, whose visible area is ``crop`` in points.
+
+        The words of a line share its height and baseline (the line box's bottom less Helvetica's descent), as
+        printed text does, so that extraction keeps them on one line; each word spans its own box horizontally,
+        shortened where needed to leave a gap of :data:`MIN_GAP` x the font size before the next word.
+        """
         left, bottom, right, top = crop
         sx = (right - left) / max(1, int(result.width))
         sy = (top - bottom) / max(1, int(result.height))
-        for _, _, words in page_lines(result):
-            for k, word in enumerate(words):
-                x0, y0, x1, y1 = word.box
-                size = max(0.5, (y1 - y0) * sy / (ASCENT + DESCENT))
-                obj = self._text(word.text, size)
-                l, _, r, _ = self._bounds(obj)
-                scale = (x1 - x0) * sx / (r - l) if r > l else 1.0
-                if k < len(words) - 1:
-                    self._set_text(obj, word.text + " ")  # an explicit space: extraction never runs words together
-                baseline = top - y1 * sy + DESCENT * size
-                self.raw.FPDFPageObj_Transform(obj, scale, 0.0, 0.0, 1.0, left + x0 * sx - l * scale, baseline)
+        for _, (_, ly0, _, ly1), words in page_lines(result):
+            size = max(0.5, (ly1 - ly0) * sy / (ASCENT + DESCENT))
+            baseline = top - ly1 * sy + DESCENT * size
+            spans = [[left + w.box[0] * sx, left + w.box[2] * sx] for w in words]
+            for a, b in zip(spans, spans[1:]):
+                a[1] = max(a[0] + 0.25 * (a[1] - a[0]), min(a[1], b[0] - MIN_GAP * size))
+            for k, (word, (x0, x1)) in enumerate(zip(words, spans)):
+                obj = self._text(word.text + (" " if k < len(words) - 1 else ""), size)  # a space between words
+                scale = (x1 - x0) / max(1e-6, self._advance(word.text, size))
+                self.raw.FPDFPageObj_Transform(obj, scale, 0.0, 0.0, 1.0, x0, baseline)
                 self.raw.FPDFPage_InsertObject(page.raw, obj)
         page.gen_content()
 

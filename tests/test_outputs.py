@@ -171,15 +171,16 @@ def pdf_words(path: Path) -> list[list[tuple[str, tuple[float, float, float, flo
 
 
 def check_pdf_page(words, size, page: Page) -> None:
-    expected = [w for ln in page.lines for w in ln.words]
-    assert [w for w, _ in words] == [w.text for w in expected]
+    """The PDF's words are the page's, each character inside its word's box across and its line's box down."""
+    expected = [(w, ln.box) for ln in page.lines for w in ln.words]
+    assert [w for w, _ in words] == [w.text for w, _ in expected]
     sx, sy = page.width / size[0], page.height / size[1]
-    for (_, boxes), w in zip(words, expected):
-        for left, bottom, right, top in boxes:  # every character inside its word's box (1 px slack)
+    for (_, boxes), (w, line) in zip(words, expected):
+        for left, bottom, right, top in boxes:  # 1 px slack
             x0, x1 = left * sx, right * sx
             y0, y1 = (size[1] - top) * sy, (size[1] - bottom) * sy
             assert w.box[0] - 1 <= x0 <= x1 <= w.box[2] + 1, (w, x0, x1)
-            assert w.box[1] - 1 <= y0 <= y1 <= w.box[3] + 1, (w, y0, y1)
+            assert line[1] - 1 <= y0 <= y1 <= line[3] + 1, (w, y0, y1)
 
 
 def test_searchable_pdf_round_trip_keeps_the_jpeg_and_puts_words_in_their_boxes(tmp_path):
