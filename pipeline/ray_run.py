@@ -23,6 +23,7 @@ import logging
 import re
 import shutil
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -41,6 +42,7 @@ from yocr.pipeline.run import (
 )
 
 PARTS_DIR = ".yocr-pages"  # under --out: the read pages of multi-page files not yet assembled
+MAX_BLOCKS = 4096  # input files per decoding task: one up to this many files, then several
 INSTALL_HINT = '--ray needs Ray Data: pip install "yocr[ray]" (or pip install "ray[data]")'
 _ADDRESS = re.compile(r"^(local|auto|ray://\S+|[\w.-]+:\d+)$")
 
@@ -123,9 +125,12 @@ class PageReader:
         self.opts = opts
         self.reader = make_reader() if make_reader is not None else Reader(config)
         configure_threads(share)  # and again for torch, when the models loaded it
+        import ray  # an actor runs under Ray
+
+        self.node = ray.get_runtime_context().get_node_id()  # reported with each page: how the work spread
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
-        out: dict[str, list] = {"path": [], "page": [], "pages": [], "lines": [], "error": []}
+        out: dict[str, list] = {"path": [], "page": [], "pages": [], "lines": [], "error": [], "node": []}
         for i in range(len(batch["path"])):
             path, page, pages, error = str(batch["path"][i]), int(batch["page"][i]), int(batch["pages"][i]), ""
             lines = 0
@@ -137,7 +142,7 @@ class PageReader:
                     lines = self.read(item, batch["image"][i], page, pages)
                 except FILE_ERRORS as exc:
                     error = failure_reason(exc)
-            for key, value in zip(out, (path, page, pages, lines, error)):
+            for key, value in zip(out, (path, page, pages, lines, error, self.node)):
                 out[key].append(value)
         return out
 
@@ -167,6 +172,7 @@ class Tally:
     seen: dict[str, set[int]] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
     closed: set[str] = field(default_factory=set)
+    nodes: Counter = field(default_factory=Counter)  # pages read per Ray node
 
     def add(self, row: dict) -> FileResult | None:
         path = str(row["path"])
@@ -179,10 +185,12 @@ class Tally:
         if row["page"] not in pages:
             pages.add(int(row["page"]))
             self.lines[path] = self.lines.get(path, 0) + int(row["lines"])
+            self.nodes[str(row["node"])] += 1
         if len(pages) < int(row["pages"]):
             return None
         self.closed.add(path)
-        return FileResult(path, "done", len(pages), self.lines[path])
+        del self.seen[path]
+        return FileResult(path, "done", len(pages), self.lines.pop(path))
 
 
 def connect(ray, ray_opts: RayOptions) -> bool:
@@ -216,7 +224,7 @@ def dataset(ray, items: list[InputFile], opts: RunOptions, config: ReaderConfig,
     """The Ray Data pipeline: files -> pages (tasks) -> read and written (actor pool) -> one small row per page."""
     actors = pool_size(ray, ray_opts)
     files = ray.data.from_items([{"path": str(it.path), "rel": str(it.rel)} for it in items],
-                                override_num_blocks=len(items))
+                                override_num_blocks=min(len(items), MAX_BLOCKS))
     # Decoding is cheap next to reading: it reserves no CPU (the actors hold them), at most one task per actor.
     pages = files.flat_map(decode, num_cpus=0, compute=ray.data.TaskPoolStrategy(size=actors))
     # Ray Data restarts a dead actor and retries its pages (max_restarts and max_task_retries default to -1 here).
@@ -235,10 +243,12 @@ def run_on_ray(
     on_result: Callable[[FileResult], None] | None = None,
     on_start: Callable[[int], None] | None = None,
     make_reader: Callable[[], Reader] | None = None,
+    tally: Tally | None = None,
 ) -> Summary:
     """:func:`yocr.pipeline.run.run` on Ray: the same outputs, summary and ``errors.tsv``.
 
-    ``make_reader`` builds each actor's reader (default: ``Reader(config)``); tests pass stubs through it.
+    ``make_reader`` builds each actor's reader (default: ``Reader(config)``); tests pass stubs through it. ``tally``
+    (optional) is filled as the pages come back: which files closed, pages per node.
     """
     ray = require_ray()
     ray_opts = ray_opts or RayOptions()
@@ -257,7 +267,7 @@ def run_on_ray(
     opts.out.mkdir(parents=True, exist_ok=True)
     if on_start:
         on_start(len(items))
-    tally = Tally()
+    tally = tally if tally is not None else Tally()
     started = False
     try:
         todo = [it for it in items if opts.overwrite or not is_finished(it, opts)]
