@@ -123,7 +123,7 @@ class Recognizer:
         for idx in width_buckets([ln.shape[1] for ln in lines], self.batch_size):
             probs = softmax(self.logits([lines[i] for i in idx]))
             for k, (i, reading) in enumerate(zip(idx, decode_probs(probs, self.charset, self.mask))):
-                out[i] = with_words(reading, probs[k], self.charset, lines[i], images[i].shape, self.mask)
+                out[i] = with_words(reading, probs[k], self.charset, lines[i], images[i], self.mask)
         return out  # type: ignore[return-value]
 
 

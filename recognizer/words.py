@@ -4,8 +4,9 @@ Greedy CTC emits each character at some output steps (:meth:`Charset.ctc_steps`)
 ``WIDTH_STRIDE`` columns of the normalised line. A character owns the columns from halfway to its left neighbour to
 halfway to its right neighbour (the line's ends for the first and last); a word owns its characters' columns, and
 its box is the ink in those columns. The box is then scaled from the normalised line back to the crop the
-recognizer was given (undoing :func:`~yocr.recognizer.preprocess.normalise`'s resize); mapping the crop to the page
-is the pipeline's job.
+recognizer was given (undoing :func:`~yocr.recognizer.preprocess.normalise`'s resize) and fitted to the word's ink at
+the crop's own resolution (rows with a mere speck of ink left out); mapping the crop to the page is the pipeline's
+job.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import Sequence
 import numpy as np
 
 from yocr.core.results import Reading, Word
+from yocr.recognizer.preprocess import normalise, to_grey
 
 INK = 0.5  # a pixel of the normalised line (0 ink .. 1 paper) darker than this is ink
+ROW_INK = 0.05  # a row of a word holds its ink when at least this share of the word's width (2 px or more) is ink
 WIDTH_STRIDE = 4  # input columns per output step: recognizer.model.WIDTH_STRIDE (repeated here to stay torch-free)
 
 
@@ -35,15 +38,20 @@ def split_words(text: str) -> list[tuple[int, int]]:
 
 
 def word_boxes(text: str, steps: Sequence[tuple[int, int, float]], line: np.ndarray, stride: int,
-               crop_size: tuple[int, int]) -> tuple[Word, ...]:
+               crop_size: tuple[int, int], crop: np.ndarray | None = None) -> tuple[Word, ...]:
     """The words of one reading with their boxes in the pixels of the crop the recognizer was given.
 
     ``text`` and ``steps`` are one greedy CTC decoding (one ``(first step, last step, probability)`` per character
     of ``text``), ``line`` the normalised line it came from (``H x W``, ink dark), ``stride`` the columns per step and
-    ``crop_size`` the crop's ``(width, height)``. A word's confidence is its least sure character's probability.
+    ``crop_size`` the crop's ``(width, height)``. With the ``crop`` itself, each box is then fitted to the word's ink
+    at the crop's own resolution (the normalised line has about a pixel per column). A word's confidence is its
+    least sure character's probability.
     """
     if len(steps) != len(text):
         raise ValueError(f"{len(steps)} steps for {len(text)} characters")
+    fine = None if crop is None else normalise(to_grey(crop), crop.shape[0], crop.shape[1]) < INK
+    if fine is not None and fine.shape != crop.shape[:2]:  # a crop too small to fit
+        fine = None
     spans = split_words(text)
     if not spans:
         return ()
@@ -62,18 +70,38 @@ def word_boxes(text: str, steps: Sequence[tuple[int, int, float]], line: np.ndar
             x0, x1 = steps[first][0] * stride, min(width, (steps[last][1] + 1) * stride)
         rows = np.flatnonzero(ink[:, x0:x1].any(axis=1))
         y0, y1 = (rows[0], rows[-1] + 1) if len(rows) else (0, height)
+        box = (x0 * sx, y0 * sy, x1 * sx, y1 * sy)
+        if fine is not None and len(cols):
+            box = _fit_to_ink(fine, box)
         conf = float(min(p for _, _, p in steps[first : last + 1]))
-        words.append(Word(text[first : last + 1], (x0 * sx, y0 * sy, x1 * sx, y1 * sy), conf))
+        words.append(Word(text[first : last + 1], box, conf))
     return tuple(words)
 
 
-def with_words(reading: Reading, probs: np.ndarray, charset, line: np.ndarray, crop_shape: Sequence[int],
+def _fit_to_ink(ink: np.ndarray, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """``box`` (crop pixels, from the normalised line) fitted to the ink of ``ink`` (the crop's ink mask) in its
+    columns, give or take a pixel; unchanged where that finds no ink."""
+    h, w = ink.shape
+    a, b = max(0, int(np.floor(box[0])) - 1), min(w, int(np.ceil(box[2])) + 1)
+    cols = np.flatnonzero(ink[:, a:b].any(axis=0))
+    if not len(cols):
+        return box
+    x0, x1 = a + cols[0], a + cols[-1] + 1
+    counts = ink[:, x0:x1].sum(axis=1)
+    rows = np.flatnonzero(counts >= max(2, ROW_INK * (x1 - x0)))  # a speck or a neighbour's serif is no row of text
+    if not len(rows):
+        rows = np.flatnonzero(counts)
+    return float(x0), float(rows[0]), float(x1), float(rows[-1] + 1)
+
+
+def with_words(reading: Reading, probs: np.ndarray, charset, line: np.ndarray, crop: np.ndarray,
                mask: np.ndarray | None = None) -> Reading:
     """``reading`` (the greedy decoding of ``probs`` [T, C], masked by ``mask``) with its word boxes in the pixels of
-    the crop (``crop_shape``: height, width, ...) whose normalised ``line`` the network read."""
+    the ``crop`` whose normalised ``line`` the network read."""
     if mask is not None:
         probs = probs * mask
     steps = charset.ctc_steps(probs)
     if len(steps) != len(reading.text):
         return reading
-    return replace(reading, words=word_boxes(reading.text, steps, line, WIDTH_STRIDE, (crop_shape[1], crop_shape[0])))
+    size = (crop.shape[1], crop.shape[0])
+    return replace(reading, words=word_boxes(reading.text, steps, line, WIDTH_STRIDE, size, crop))
