@@ -197,3 +197,81 @@ def funsd_word_crops(root: str | Path, out: str | Path, split: str = "train", ma
             if crop.size:
                 writer.add(f"{note.stem}_{k:03d}.png", crop, text, note.stem)
     return writer.close()
+
+
+def _quad_box(points: np.ndarray) -> tuple[float, float, float, float]:
+    return float(points[:, 0].min()), float(points[:, 1].min()), float(points[:, 0].max()), float(points[:, 1].max())
+
+
+def mask_dont_care(image: np.ndarray, quads: list[Quad]) -> np.ndarray:
+    """``image`` with the "don't care" regions (``###``: text too blurred to read) blurred out, so a detector
+    trained on it learns neither to box them nor that they are background."""
+    out = image.copy()
+    for q in quads:
+        if q.legible:
+            continue
+        mask = np.zeros(image.shape[:2], np.uint8)
+        cv2.fillPoly(mask, [np.round(q.points).astype(np.int32)], 255)
+        mask = cv2.dilate(mask, np.ones((5, 5), np.uint8))
+        x0, y0, x1, y1 = (int(v) for v in _quad_box(q.points))
+        k = max(3, (max(x1 - x0, y1 - y0) // 2) | 1)
+        blurred = cv2.GaussianBlur(out, (k, k), 0)
+        out[mask > 0] = blurred[mask > 0]
+    return out
+
+
+def ic15_pages(root: str | Path, split: str) -> list[tuple[Path, list[tuple[float, float, float, float]], list[Quad]]]:
+    """The split's street photos with the axis-aligned boxes of their legible words (each word its own box) and
+    all quads (the ``###`` ones are don't-care regions)."""
+    root = Path(root)
+    pages = []
+    for image_path in sorted((root / "img").glob("*.jpg"), key=_ic15_number):
+        number = _ic15_number(image_path)
+        if not _in_split(number, split, number >= IC15_VAL_FIRST):
+            continue
+        gt = root / "gt" / f"gt_{image_path.stem}.txt"
+        quads = read_quads(gt) if gt.is_file() else []
+        pages.append((image_path, [_quad_box(q.points) for q in quads if q.legible], quads))
+    return pages
+
+
+def plate_pages(root: str | Path, split: str) -> list[tuple[Path, list[tuple[float, float, float, float]], str]]:
+    """The split's car photos with the plate box (one box per plate) and the plate number."""
+    root = Path(root)
+    pages = []
+    for n, note in enumerate(sorted(root.glob("*.txt")), start=1):
+        if not _in_split(n, split, n % PLATES_VAL_EVERY == 0):
+            continue
+        fields = note.read_text(encoding="utf-8").strip().split("\t")
+        if len(fields) < 6:
+            continue
+        x, y, w, h = (float(v) for v in fields[1:5])
+        pages.append((root / fields[0], [(x, y, x + w, y + h)], fields[5].strip()))
+    return pages
+
+
+def scene_yolo(out: str | Path, ic15: str | Path | None = None, plates: str | Path | None = None) -> dict[str, int]:
+    """Street photos (words as boxes of their own, don't-care regions blurred out) and car photos (the plate as
+    one box) in the YOLO layout under ``out`` (``images/{train,val}``, ``labels/{train,val}``), fixed splits kept."""
+    from yocr.data.yolo import prepare_layout, write_dataset_yaml, yolo_label_text
+
+    out = prepare_layout(out)
+    counts = {"train": 0, "val": 0}
+    for split in ("train", "val"):
+        items = []
+        if ic15:
+            items += [(f"ic15_{p.stem}", p, boxes, quads) for p, boxes, quads in ic15_pages(ic15, split)]
+        if plates:
+            items += [(f"plate_{p.stem}", p, boxes, []) for p, boxes, _ in plate_pages(plates, split)]
+        for name, path, boxes, quads in items:
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                continue
+            if any(not q.legible for q in quads):
+                image = mask_dont_care(image, quads)
+            cv2.imwrite(str(out / "images" / split / f"{name}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+            text = yolo_label_text(boxes, image.shape[1], image.shape[0])
+            atomic_write_text(out / "labels" / split / f"{name}.txt", text)
+            counts[split] += 1
+    write_dataset_yaml(out)
+    return counts

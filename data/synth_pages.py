@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from yocr.core.geometry import union
 from yocr.data.annotations import Region
 from yocr.data.fonts import find_fonts
 from yocr.data.rows import Box, merge_rows
@@ -34,8 +35,8 @@ from yocr.data.labels import atomic_write_text
 from yocr.errors import YocrError
 from yocr.recognizer.charset import PRINTABLE_ASCII
 
-KINDS = ("document", "receipt", "form", "table", "scene")
-_KIND_WEIGHTS = (0.26, 0.24, 0.16, 0.16, 0.18)
+KINDS = ("document", "receipt", "form", "table", "scene", "book", "label")
+_KIND_WEIGHTS = (0.16, 0.14, 0.11, 0.11, 0.16, 0.22, 0.10)
 _MONO = ("mono", "courier", "inconsolata", "ocr")
 _BOLD = ("bold", "black", "heavy")
 _FAINT = ("thin", "hairline", "extralight")
@@ -53,8 +54,12 @@ class SynthPagesConfig:
     min_size: float = 4.0  # boxes under this many pixels wide or high are dropped
     workers: int = 1
     charset: str = PRINTABLE_ASCII
+    kinds: tuple[str, ...] = KINDS  # the page kinds drawn (in their usual proportions)
 
     def __post_init__(self) -> None:
+        unknown = [k for k in self.kinds if k not in KINDS]
+        if unknown or not self.kinds:
+            raise ValueError(f"kinds must be some of {', '.join(KINDS)}; got {', '.join(self.kinds) or 'none'}")
         if self.count < 1:
             raise ValueError("count must be >= 1")
         if not 0.0 <= self.val_fraction < 1.0:
@@ -374,9 +379,10 @@ class PageRenderer:
     # the page kinds
     def render(self, rng: np.random.Generator) -> tuple[np.ndarray, list[Box], str]:
         """One page: ``(RGB image, line boxes in pixels, kind)``."""
-        kind = KINDS[int(rng.choice(len(KINDS), p=np.array(_KIND_WEIGHTS) / sum(_KIND_WEIGHTS)))]
-        if kind == "scene":
-            image, boxes = self.scene(rng)
+        weights = np.array([w if k in self.config.kinds else 0.0 for k, w in zip(KINDS, _KIND_WEIGHTS)])
+        kind = KINDS[int(rng.choice(len(KINDS), p=weights / weights.sum()))]
+        if kind in ("scene", "label"):
+            image, boxes = getattr(self, kind)(rng)
         else:
             canvas, paper = getattr(self, kind)(rng)
             boxes = [r.box for r in merge_rows(canvas.segments, gap=1.0)]
@@ -442,6 +448,117 @@ class PageRenderer:
             c.write(margin, yy, self.fill(rng, fs, w - 2 * margin), fs, ink)
             yy += fs.size * 1.3
         return c, paper
+
+    def book(self, rng: np.random.Generator) -> tuple[Canvas, tuple[int, int, int]]:
+        """A book or magazine page: dense justified body text in one or two columns, a running head and page
+        number, at times a heading, a drop cap, hyphenated line ends and footnotes in smaller type."""
+        w, h = self.page_size(rng, (1.3, 1.55))
+        texture, paper = paper_texture(rng, h, w)
+        c = Canvas(texture)
+        ink = self.ink(rng, paper)
+        margin = int(w * rng.uniform(0.06, 0.12))
+        body = float(np.clip(h * rng.uniform(0.011, 0.018), 8, 40))
+        serif = [f for f in self.fonts if any(k in f.lower() for k in ("serif", "times", "roman", "caladea", "tinos",
+                                                                         "p052", "c059", "nimbusroman", "bookman"))]
+        family = serif if serif and rng.random() < 0.75 else None
+        y = float(margin)
+        head = self.font(rng, body * 0.85, family)
+        folio = str(int(rng.integers(1, 600)))
+        left_page = rng.random() < 0.5
+        c.write(margin if left_page else w - margin - text_width(folio, head), y, folio, head, ink)
+        title = self.clean(self.text.sign(rng))
+        if title:
+            c.write((w - text_width(title, head)) / 2, y, title, head, ink)
+        y += body * 3
+        if rng.random() < 0.3:
+            hf = self.font(rng, body * rng.uniform(1.5, 2.4), self.bold)
+            c.write(margin, y, self.fill(rng, hf, (w - 2 * margin) * 0.7), hf, ink)
+            y += hf.size * 2
+        columns = 2 if rng.random() < 0.45 else 1
+        gutter = body * rng.uniform(1.5, 3)
+        col_w = (w - 2 * margin - (columns - 1) * gutter) / columns
+        notes = int(rng.integers(0, 4)) if rng.random() < 0.3 else 0
+        note_size = body * 0.8
+        bottom = h - margin - body * 2 - notes * note_size * 1.3
+        leading = body * rng.uniform(1.15, 1.45)
+        f = self.font(rng, body, family)
+        for col in range(columns):
+            x0 = margin + col * (col_w + gutter)
+            yy = y
+            first = col == 0 and rng.random() < 0.15
+            while yy + leading < bottom:
+                if first:  # a drop cap two lines high, the first two lines indented past it
+                    cap_font = self.font(rng, body * 2.4, family)
+                    letter = self.clean(self.text.word(rng))[:1].upper() or "T"
+                    c.write(x0, yy, letter, cap_font, ink)
+                    indent = text_width(letter, cap_font) + body * 0.4
+                    for _ in range(2):
+                        self._justified(c, rng, x0 + indent, yy, col_w - indent, f, ink)
+                        yy += leading
+                    first = False
+                    continue
+                last_of_paragraph = rng.random() < 0.12
+                indent = body * 1.5 if rng.random() < 0.1 else 0.0
+                if last_of_paragraph:
+                    c.write(x0 + indent, yy, self.fill(rng, f, (col_w - indent) * rng.uniform(0.2, 0.8)), f, ink)
+                else:
+                    self._justified(c, rng, x0 + indent, yy, col_w - indent, f, ink)
+                yy += leading
+        fn = self.font(rng, note_size, family)
+        yy = bottom + body
+        for k in range(notes):
+            c.write(margin, yy, f"{k + 1} " + self.fill(rng, fn, w - 2 * margin - note_size * 2), fn, ink)
+            yy += note_size * 1.3
+        return c, paper
+
+    def _justified(self, c: Canvas, rng: np.random.Generator, x: float, y: float, width: float,
+                   font: ImageFont.FreeTypeFont, ink: tuple[int, int, int]) -> None:
+        """One justified line: words spread so the line fills ``width``; at times a hyphenated last word."""
+        words = self.fill(rng, font, width).split()
+        if rng.random() < 0.15 and words:
+            words[-1] = words[-1][: max(2, len(words[-1]) // 2)] + "-"
+        if len(words) < 2:
+            c.write(x, y, " ".join(words), font, ink)
+            return
+        widths = [text_width(wd, font) for wd in words]
+        while len(words) > 2 and sum(widths) + 0.25 * font.size * (len(words) - 1) > width:
+            words.pop(), widths.pop()
+        gap = (width - sum(widths)) / (len(words) - 1)
+        gap = float(np.clip(gap, font.size * 0.25, font.size * 0.6))  # wider than this is a column gap, not a space
+        first = len(c.segments)
+        xx = x
+        for wd, ww in zip(words, widths):
+            c.write(xx, y, wd, font, ink)
+            xx += ww + gap
+        drawn = c.segments[first:]
+        if len(drawn) > 1:  # one printed line is one box, however wide its spaces
+            del c.segments[first:]
+            c.segments.append(Region(union([r.box for r in drawn]), " ".join(r.text for r in drawn)))
+
+    def label(self, rng: np.random.Generator) -> tuple[np.ndarray, list[Box]]:
+        """A small image with one to three short lines on a plain or textured ground: a label, a sticker, a
+        screenshot of a single field."""
+        size = float(rng.uniform(12, 48))
+        f = self.font(rng, size, self.bold if rng.random() < 0.3 else None)
+        lines = [self._truncate(self.phrase(rng), f, size * 18) for _ in range(int(rng.integers(1, 4)))]
+        lines = [t for t in lines if t] or ["Label"]
+        pad = size * rng.uniform(0.4, 2.0)
+        w = int(max(text_width(t, f) for t in lines) + 2 * pad + size * rng.uniform(0, 6))
+        h = int(len(lines) * size * rng.uniform(1.3, 1.8) + 2 * pad)
+        if rng.random() < 0.5:
+            ground = np.full((h, w, 3), rng.integers(150, 256, size=3), np.uint8)
+        else:
+            ground, _ = paper_texture(rng, h, w)
+        c = Canvas(ground)
+        mean = np.asarray(c.image).reshape(-1, 3).mean(axis=0)
+        ink = self.ink(rng, tuple(int(v) for v in mean))
+        y = pad
+        for t in lines:
+            x = pad if rng.random() < 0.6 else (w - text_width(t, f)) / 2
+            c.write(x, y, t, f, ink)
+            y += size * rng.uniform(1.3, 1.8)
+        image = _photometric(rng, self.scan if rng.random() < 0.5 else self.photo, np.ascontiguousarray(c.image))
+        return image, [r.box for r in merge_rows(c.segments, gap=1.0)]
 
     def receipt(self, rng: np.random.Generator) -> tuple[Canvas, tuple[int, int, int]]:
         h = int(rng.integers(self.config.min_side, self.config.max_side + 1))
@@ -720,9 +837,15 @@ class PageRenderer:
     def photograph(self, rng: np.random.Generator, page: np.ndarray, boxes: list[Box]) -> tuple[np.ndarray, list[Box]]:
         """The page lying on a table, shot at an angle: perspective, uneven light, shadows, blur, noise, JPEG."""
         ph, pw = page.shape[:2]
-        grow = rng.uniform(1.05, 1.35)
+        grow = rng.uniform(1.05, 1.6)  # the page covers about 40-90 % of the frame
         w, h = int(pw * grow), int(ph * grow)
-        background = natural_background(rng, h, w) if rng.random() < 0.35 else table_background(rng, h, w)
+        r = rng.random()
+        if r < 0.3:
+            background = natural_background(rng, h, w)
+        elif r < 0.55:  # a dark desk or cloth around the page
+            background = (table_background(rng, h, w).astype(np.float32) * rng.uniform(0.1, 0.4)).astype(np.uint8)
+        else:
+            background = table_background(rng, h, w)
         src = np.float32([[0, 0], [pw, 0], [pw, ph], [0, ph]])
         dst = _jitter_quad(rng, _rotation_quad(src, rng.uniform(-6, 6)), 0.04)
         dst = dst - dst.min(axis=0)
@@ -818,3 +941,34 @@ def synth_pages(
             record(_render_one(job))
     summary.yaml = write_dataset_yaml(out)
     return summary
+
+
+def contact_sheet(root: str | Path, out: str | Path, count: int = 12, cell: int = 320) -> Path:
+    """A PNG grid of the first ``count`` pages of a YOLO folder with their boxes drawn, for a person to look at."""
+    from yocr.data.yolo import read_yolo_labels
+
+    root = Path(root)
+    images = sorted(p for split in ("train", "val") for p in (root / "images" / split).glob("*.*"))[:count]
+    if not images:
+        raise YocrError(f"{root}: no pages to show")
+    tiles = []
+    for path in images:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            continue
+        split = path.parent.name
+        for box in read_yolo_labels(root / "labels" / split / f"{path.stem}.txt", image.shape[1], image.shape[0]):
+            cv2.rectangle(image, (int(box[0]), int(box[1])), (int(box[2]), int(box[3])), (0, 0, 255), 2)
+        scale = cell / max(image.shape[:2])
+        small = cv2.resize(image, (max(1, int(image.shape[1] * scale)), max(1, int(image.shape[0] * scale))))
+        tile = np.full((cell, cell, 3), 255, np.uint8)
+        tile[: small.shape[0], : small.shape[1]] = small
+        tiles.append(tile)
+    cols = 4
+    while len(tiles) % cols:
+        tiles.append(np.full((cell, cell, 3), 255, np.uint8))
+    grid = np.vstack([np.hstack(tiles[i : i + cols]) for i in range(0, len(tiles), cols)])
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out), grid)
+    return out

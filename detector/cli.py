@@ -40,19 +40,28 @@ def register(app: typer.Typer, data_app: typer.Typer) -> typer.Typer:
         sroie: Optional[Path] = typer.Option(None, help="SROIE-style folder (img/ + box/): 000-525 train, 526-625 val."),
         funsd: Optional[Path] = typer.Option(None, help="FUNSD folder: all but the last 30 forms train, last 30 val."),
         yolo: List[Path] = typer.Option([], help="Existing YOLO folder to merge in, with its own splits (repeatable)."),
+        ic15: Optional[Path] = typer.Option(
+            None, help="ICDAR 2015 street photos (img/ + gt/): words are boxes of their own, ### blurred out; 901-1000 val."
+        ),
+        plates: Optional[Path] = typer.Option(None, help="Car photos NAME.jpg + NAME.txt: the plate is one box."),
         gap: float = typer.Option(1.0, help="Join segments of a row whose gap is at most this x the row height."),
         min_size: float = typer.Option(2.0, help="Drop boxes narrower or lower than this many pixels."),
     ) -> None:
         """Convert annotated pages into a YOLO line-detection dataset (phrase segments merged into lines)."""
         from yocr.data.yolo import build_yolo_dataset
 
-        if not (sroie or funsd or yolo):
-            _fail(YocrError("give --sroie, --funsd or --yolo"))
+        if not (sroie or funsd or yolo or ic15 or plates):
+            _fail(YocrError("give --sroie, --funsd, --yolo, --ic15 or --plates"))
         try:
-            summary = build_yolo_dataset(out, sroie, funsd, yolo, gap=gap, min_size=min_size)
+            if sroie or funsd or yolo:
+                _report(build_yolo_dataset(out, sroie, funsd, yolo, gap=gap, min_size=min_size), out)
+            if ic15 or plates:
+                from yocr.data.scene import scene_yolo
+
+                counts = scene_yolo(out, ic15=ic15, plates=plates)
+                err.print(f"street and plate photos: train {counts['train']}, val {counts['val']} images, in {out}")
         except (YocrError, ValueError, OSError) as exc:
             _fail(exc)
-        _report(summary, out)
 
     @data_app.command("synth-pages")
     def synth_pages_cmd(
@@ -67,20 +76,31 @@ def register(app: typer.Typer, data_app: typer.Typer) -> typer.Typer:
         sroie: Optional[Path] = typer.Option(None, help="SROIE folder: transcriptions of receipts 000-525 join the text."),
         funsd: Optional[Path] = typer.Option(None, help="FUNSD folder: transcriptions of the training forms join the text."),
         text: List[Path] = typer.Option([], help="Text files whose lines join the text (repeatable)."),
+        kinds: str = typer.Option(
+            "all", help="Comma-separated page kinds: document, receipt, form, table, scene, book, label (or 'all')."
+        ),
+        preview: Optional[Path] = typer.Option(None, help="Also write a contact sheet PNG of the first pages here."),
     ) -> None:
-        """Render synthetic pages (documents, receipts, forms, tables, scenes) with one box per text line."""
+        """Render synthetic pages (documents, receipts, forms, tables, scenes, book pages, small labels) with one box
+        per text line, in the YOLO layout; deterministic for a seed."""
         from rich.progress import Progress
 
         from yocr.data.annotations import training_corpus
         from yocr.data.synth_pages import SynthPagesConfig, synth_pages
 
         try:
+            from yocr.data.synth_pages import KINDS, contact_sheet
+
+            chosen = KINDS if kinds.strip() == "all" else tuple(k.strip() for k in kinds.split(",") if k.strip())
             cfg = SynthPagesConfig(count=count, seed=seed, val_fraction=val_fraction, min_side=min_side,
-                                   max_side=max_side, photo=photo, workers=workers)
+                                   max_side=max_side, photo=photo, workers=workers, kinds=chosen)
             corpus = training_corpus(sroie, funsd, text)
             with Progress(console=err) as bar:
                 task = bar.add_task("rendering", total=count)
                 summary = synth_pages(out, cfg, corpus, progress=lambda: bar.advance(task))
+            if preview:
+                contact_sheet(out, preview)
+                err.print(f"contact sheet: {preview}")
         except (YocrError, ValueError, OSError) as exc:
             _fail(exc)
         _report(summary, out)
@@ -157,9 +177,12 @@ def register(app: typer.Typer, data_app: typer.Typer) -> typer.Typer:
 
     @detector_app.command("eval")
     def detector_eval_cmd(
-        data: Optional[Path] = typer.Argument(None, help="Folder holding sroie-train/ and funsd-train/."),
+        data: Optional[Path] = typer.Argument(
+            None, help="Folder holding sroie-train/ and funsd-train/ (and ic15-train/, plates-us/ where present)."
+        ),
         sroie: Optional[Path] = typer.Option(None, help="SROIE folder (receipts 526-625 are scored)."),
         funsd: Optional[Path] = typer.Option(None, help="FUNSD folder (the last 30 forms are scored)."),
+        yolo: List[Path] = typer.Option([], help="YOLO folder whose val split is scored too (e.g. synthetic book pages)."),
         weights: Optional[Path] = typer.Option(None, help="Detector weights (default: the shipped model)."),
         imgsz: Optional[int] = typer.Option(None, help="Inference size (default: the training size)."),
         conf: float = typer.Option(DETECTOR_CONF, help="Score threshold."),
@@ -169,22 +192,25 @@ def register(app: typer.Typer, data_app: typer.Typer) -> typer.Typer:
         limit: int = typer.Option(0, help="Score only the first N pages of each set (0: all)."),
         json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON here."),
     ) -> None:
-        """Benchmark: line-box precision, recall and F1 at IoU 0.5 on SROIE 526-625 and the last 30 FUNSD forms."""
+        """Benchmark: box precision, recall and F1 at IoU 0.5 on SROIE 526-625, the last 30 FUNSD forms, and (where the
+        data folder has them) ICDAR 2015 street photos 901-1000 (words; ### regions ignored) and the plate photos."""
         from rich.progress import Progress
         from rich.table import Table
 
         from yocr.core.io import atomic_write_text
-        from yocr.detector.evaluate import benchmark_sets, evaluate_detector
+        from yocr.core.defaults import ROW_GAP
+        from yocr.detector.evaluate import SET_GAPS, benchmark_sets, evaluate_detector
         from yocr.detector.predictor import Detector
 
         try:
-            sets = benchmark_sets(data, sroie, funsd, limit)
+            sets = benchmark_sets(data, sroie, funsd, limit, yolo=yolo, scene=True)
             detector = Detector(weights, imgsz=imgsz, conf=conf, iou=iou, device=device, tile=tile)
             results = []
             with Progress(console=err) as bar:
                 for name, pages in sets.items():
                     task = bar.add_task(name, total=len(pages))
-                    results.append(evaluate_detector(detector, pages, name, progress=lambda: bar.advance(task)))
+                    results.append(evaluate_detector(detector, pages, name, gap=SET_GAPS.get(name, ROW_GAP),
+                                                     progress=lambda: bar.advance(task)))
         except (YocrError, ValueError, OSError) as exc:
             _fail(exc)
         table = Table(title=f"line detection, IoU 0.5 ({detector.meta.get('path', '')}, imgsz {detector.imgsz})")
