@@ -28,7 +28,7 @@ def export(weights: str | Path | None = None, out: str | Path | None = None) -> 
     import onnx
 
     from yocr.detector import ultra
-    from yocr.detector.model import DEFAULT_WEIGHTS, load_checkpoint
+    from yocr.detector.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
 
     weights = Path(weights) if weights else DEFAULT_WEIGHTS
     ckpt = load_checkpoint(weights)

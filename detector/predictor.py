@@ -23,7 +23,7 @@ from yocr.core.results import Detection
 from yocr.detector import ultra
 from yocr.detector.boxes import TILE_OVERLAP, from_arrays, merge_line_boxes, tiles, touches_inner_border
 from yocr.detector.ink import drop_blank, ink_mask, lone_segments, snap_to_ink, speck_size, split_at_gaps
-from yocr.detector.model import DEFAULT_WEIGHTS, load_checkpoint
+from yocr.detector.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
 
 __all__ = ["Detector", "lineboxes_from_result"]
 

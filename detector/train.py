@@ -17,7 +17,7 @@ from typing import Any
 
 from yocr.data.labels import atomic_write_text
 from yocr.detector import ultra
-from yocr.detector.model import MODEL_YAML, load_checkpoint, save_checkpoint
+from yocr.detector.checkpoint import MODEL_YAML, load_checkpoint, save_checkpoint
 from yocr.errors import YocrError
 
 log = logging.getLogger(__name__)

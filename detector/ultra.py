@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from yocr.detector.model import CLASS_NAMES, safe_model_yaml
+from yocr.detector.checkpoint import CLASS_NAMES, safe_model_yaml
 from yocr.errors import CheckpointError, YocrError
 
 _FONT_CANDIDATES = (

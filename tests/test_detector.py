@@ -17,7 +17,7 @@ from yocr.core.results import Detection
 from yocr.detector.boxes import merge_line_boxes, tiles, touches_inner_border
 from yocr.detector.cli import register
 from yocr.detector.evaluate import DetectionScores, evaluate_detector, match_boxes
-from yocr.detector.model import DEFAULT_WEIGHTS, MODEL_YAML, load_checkpoint
+from yocr.detector.checkpoint import DEFAULT_WEIGHTS, MODEL_YAML, load_checkpoint
 from yocr.detector.predictor import Detector, inference_size, lineboxes_from_result
 from yocr.errors import CheckpointError, ImageLoadError
 

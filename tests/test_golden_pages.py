@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from yocr.cli import app
-from yocr.detector.model import DEFAULT_WEIGHTS
+from yocr.detector.checkpoint import DEFAULT_WEIGHTS
 
 PAGES = Path(__file__).parent / "golden" / "pages"
 EXPECTED = PAGES / "expected"

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import render_line
 from yocr import runtime
-from yocr.detector.model import DEFAULT_WEIGHTS as DETECTOR_PT
+from yocr.detector.checkpoint import DEFAULT_WEIGHTS as DETECTOR_PT
 from yocr.errors import YocrError
 from yocr.recognizer.checkpoint import default_weights
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from yocr.detector.model import DEFAULT_WEIGHTS, MODEL_YAML, load_checkpoint, safe_model_yaml, save_checkpoint
+from yocr.detector.checkpoint import DEFAULT_WEIGHTS, MODEL_YAML, load_checkpoint, safe_model_yaml, save_checkpoint
 from yocr.errors import CheckpointError
 
 
