@@ -52,6 +52,10 @@ class Box(NamedTuple):
         return Box(min(max(self.x0, 0.0), width), min(max(self.y0, 0.0), height),
                    min(max(self.x1, 0.0), width), min(max(self.y1, 0.0), height))
 
+    def scaled(self, factor: float) -> "Box":
+        """The box in a page ``factor`` times larger."""
+        return Box(self.x0 * factor, self.y0 * factor, self.x1 * factor, self.y1 * factor)
+
     def rounded(self, digits: int = 1) -> list[float]:
         """The coordinates rounded for JSON."""
         return [round(float(v), digits) for v in self]

@@ -8,6 +8,7 @@ page of a multi-page TIFF or PDF is a page of its own, and every way an input ca
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,11 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".
 PDF_SUFFIXES = frozenset({".pdf"})
 SUFFIXES = IMAGE_SUFFIXES | PDF_SUFFIXES
 MAX_PIXELS = 150_000_000  # larger images are refused (decompression-bomb limit), about 12k x 12k
-PDF_DPI = 200  # PDF pages are rendered at this resolution (less when that would pass MAX_PIXELS)
+# Pages are read at most this large: bigger images are scaled down while they are decoded (boxes are mapped back to
+# the original pixels), and PDF pages rendered at a lower resolution, so that memory stays bounded (a 12,000 x 9,000
+# scan would take over 3 GB at full size). About 6,000 x 4,000 pixels, far more than any line needs.
+WORK_PIXELS = 24_000_000
+PDF_DPI = 200  # PDF pages are rendered at this resolution (less when that would pass WORK_PIXELS)
 PDF_POINTS_PER_INCH = 72
 WHITE = 255
 
@@ -37,6 +42,8 @@ class PageImage:
     index: int = 0  # 0-based page number inside the file
     count: int = 1  # pages in the file
     source: str = "<array>"
+    scale: float = 1.0  # original pixels per pixel of ``bgr`` (above 1 when a huge image was read scaled down)
+    original: tuple[int, int] | None = None  # (width, height) of the original when it was scaled down
     _grey: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -50,6 +57,11 @@ class PageImage:
     def __iter__(self):
         """Unpacks as ``(index, count, bgr)``, the loader's earlier tuple form."""
         return iter((self.index, self.count, self.bgr))
+
+    @property
+    def original_size(self) -> tuple[int, int]:
+        """``(width, height)`` of the page as stored in the file (the size its boxes are reported in)."""
+        return self.original or (self.width, self.height)
 
     @property
     def height(self) -> int:
@@ -102,7 +114,7 @@ def normalise_pil(image: Image.Image) -> np.ndarray:
         image = image.convert("RGBA")
         background = Image.new("RGBA", image.size, (WHITE, WHITE, WHITE, WHITE))
         image = Image.alpha_composite(background, image)
-    rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"), dtype=np.uint8)
     return np.ascontiguousarray(rgb[:, :, ::-1])
 
 
@@ -114,26 +126,42 @@ def _check_size(name: str, width: int, height: int) -> None:
         raise ImageLoadError(name, f"image too large ({width} x {height} pixels; limit {MAX_PIXELS:,})")
 
 
-def _open_image(name: str, stream) -> Image.Image:
+def _open_image(name: str, stream) -> tuple[Image.Image, int]:
+    """The opened image (not decoded yet) and its number of frames."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
             image = Image.open(stream)
             _check_size(name, image.width, image.height)
-            return image
+            return image, int(getattr(image, "n_frames", 1) or 1)
+    except ImageLoadError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageLoadError(name, f"image too large (decompression-bomb limit): {exc}") from None
     except UnidentifiedImageError:
         raise ImageLoadError(name, "not an image (unrecognised or unsupported format)") from None
+    except MemoryError:
+        raise ImageLoadError(name, "out of memory opening the image") from None
+    except Exception as exc:  # a header Pillow cannot make sense of: OSError, TypeError, ValueError, SyntaxError, ...
+        raise ImageLoadError(name, f"corrupt image header: {exc}") from None
 
 
-def _frame(name: str, image: Image.Image, index: int) -> np.ndarray:
+def work_factor(width: int, height: int) -> float:
+    """How many times smaller (per side) a ``width`` x ``height`` page is read: 1 up to ``WORK_PIXELS``."""
+    return max(1.0, (width * height / WORK_PIXELS) ** 0.5 * (1.0 + 1e-3))
+
+
+def _frame(name: str, image: Image.Image, index: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """Frame ``index`` as BGR, scaled down past ``WORK_PIXELS``, and its original ``(width, height)``."""
     try:
         image.seek(index)
         _check_size(name, image.width, image.height)  # every frame of a multi-page file has its own size
+        factor = work_factor(image.width, image.height)
+        if factor > 1 and index == 0 and image.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 size directly
+            image.draft(image.mode, (int(image.width / factor), int(image.height / factor)))
         image.load()
-        frame = ImageOps.exif_transpose(image) if index == 0 else image.copy()
-        return normalise_pil(frame)
+        frame = ImageOps.exif_transpose(image) if index == 0 else image
+        return _shrink(frame)
     except ImageLoadError:
         raise
     except MemoryError:
@@ -142,13 +170,43 @@ def _frame(name: str, image: Image.Image, index: int) -> np.ndarray:
         raise ImageLoadError(name, f"truncated or corrupt image: {exc}") from None
 
 
+def _shrink(frame: Image.Image) -> tuple[np.ndarray, tuple[int, int]]:
+    """The frame as BGR at most ``WORK_PIXELS`` large, and its original ``(width, height)``."""
+    original = frame.size
+    factor = work_factor(*original)
+    if factor > 1 and frame.mode in ("RGB", "L", "RGBA", "LA", "CMYK"):
+        size = (max(1, round(original[0] / factor)), max(1, round(original[1] / factor)))
+        frame = frame.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    bgr = normalise_pil(frame)
+    if bgr.shape[0] * bgr.shape[1] > WORK_PIXELS:  # modes Pillow cannot resize: scaled as an array
+        import cv2
+
+        f = work_factor(bgr.shape[1], bgr.shape[0])
+        bgr = cv2.resize(bgr, (max(1, round(bgr.shape[1] / f)), max(1, round(bgr.shape[0] / f))),
+                         interpolation=cv2.INTER_AREA)
+    return bgr, original
+
+
+def _pdf_problem(data, exc: Exception) -> str:
+    """Why PDFium could not open a PDF, in words that name the real problem (PDFium often says 'password')."""
+    try:
+        raw = data if isinstance(data, bytes) else Path(data).read_bytes()[:4_000_000]
+    except OSError:
+        raw = b""
+    if b"/Encrypt" in raw:
+        return f"encrypted PDF (a password is needed): {exc}"
+    if re.search(rb"/Count\s*0\b", raw) and not re.search(rb"/Count\s*[1-9]", raw):
+        return "the PDF has no pages"
+    return f"unreadable PDF (damaged or not a PDF): {exc}"
+
+
 def _pdf_pages(name: str, data, dpi: int) -> Iterator[PageImage]:
     import pypdfium2 as pdfium
 
     try:
         pdf = pdfium.PdfDocument(data)
     except Exception as exc:  # pypdfium2 raises its own PdfiumError
-        raise ImageLoadError(name, f"unreadable PDF: {exc}") from None
+        raise ImageLoadError(name, _pdf_problem(data, exc)) from None
     try:
         count = len(pdf)
         if count == 0:
@@ -163,9 +221,11 @@ def _render_pdf_page(name: str, pdf, index: int, dpi: int) -> np.ndarray:
     try:
         page = pdf[index]
         w, h = page.get_size()
+        if not (w > 0 and h > 0):
+            raise ImageLoadError(name, f"page {index + 1} of the PDF has no area ({w} x {h} points)")
         scale = dpi / PDF_POINTS_PER_INCH
-        if w * h * scale * scale > MAX_PIXELS:
-            scale = (MAX_PIXELS / (w * h)) ** 0.5
+        if w * h * scale * scale > WORK_PIXELS:
+            scale = (WORK_PIXELS / (w * h)) ** 0.5 * 0.99  # PDFium rounds the page size up
         pil = page.render(scale=scale).to_pil()
     except ImageLoadError:
         raise
@@ -207,11 +267,12 @@ def load_pages(source: Source, pdf_dpi: int = PDF_DPI, name: str | None = None) 
     if head.startswith(b"%PDF"):
         yield from _pdf_pages(label, pdf, pdf_dpi)
         return
-    image = _open_image(label, stream)
+    image, count = _open_image(label, stream)
     with image:
-        count = getattr(image, "n_frames", 1) or 1
         for i in range(count):
-            yield PageImage(_frame(label, image, i), i, count, label)
+            bgr, original = _frame(label, image, i)
+            scale = original[0] / bgr.shape[1]
+            yield PageImage(bgr, i, count, label, scale, original if scale != 1.0 else None)
 
 
 def load_image(source: Source, name: str | None = None) -> PageImage:

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from yocr.core.geometry import Box, BoxLike
@@ -88,6 +88,12 @@ class Line:
         if self.words:
             out["words"] = [w.to_dict() for w in self.words]
         return out
+
+    def scaled(self, factor: float) -> "Line":
+        """The line in a page ``factor`` times larger (boxes of the line, its parts and its words)."""
+        words = tuple(replace(w, box=w.box.scaled(factor)) for w in self.words)
+        return replace(self, box=self.box.scaled(factor), parts=tuple(p.scaled(factor) for p in self.parts),
+                       words=words)
 
     @classmethod
     def from_dict(cls, d: dict) -> "Line":

@@ -2,7 +2,10 @@
 
 User rules are a text file of regex substitutions, one per line: ``pattern<TAB>replacement`` (a line without a tab
 deletes what the pattern matches). Blank lines and lines starting with ``#`` are ignored. Rules apply in file order,
-after the built-in cleaning, using Python's :mod:`re` syntax (``\\1`` in the replacement refers to a group).
+after the built-in cleaning, using Python's :mod:`re` syntax (``\\1`` in the replacement refers to a group). A rule
+file is checked whole before any model loads (patterns and the groups replacements name). Rules run with the
+:mod:`regex` engine and a time limit per line (``RULE_TIMEOUT``), so a pattern that backtracks catastrophically fails
+the file it met, naming the rule and the line, instead of hanging the run.
 """
 
 from __future__ import annotations
@@ -12,7 +15,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from yocr.errors import YocrError
+import regex
+
+from yocr.errors import ConfigError, YocrError
+
+RULE_TIMEOUT = 2.0  # seconds one rule may spend on one line
 
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
@@ -21,8 +28,28 @@ _NOISE = re.compile(r"^[\W_]{1,3}$")  # a short run of only punctuation/symbols:
 
 @dataclass(frozen=True)
 class Rule:
-    pattern: re.Pattern
+    pattern: regex.Pattern
     replacement: str
+    where: str = ""  # FILE:LINE, for messages
+
+    def apply(self, text: str) -> str:
+        try:
+            return self.pattern.sub(self.replacement, text, timeout=RULE_TIMEOUT)
+        except TimeoutError:
+            raise YocrError(f"rule {self.where} ({self.pattern.pattern!r}) took over {RULE_TIMEOUT:g} s on the line "
+                            f"{text[:80]!r}: simplify the pattern") from None
+        except (regex.error, IndexError) as exc:
+            raise YocrError(f"rule {self.where}: bad replacement {self.replacement!r}: {exc}") from None
+
+
+def _compile(pattern: str, replacement: str, where: str) -> Rule:
+    """One rule, checked whole: the pattern in both engines' syntax and the groups its replacement names."""
+    try:
+        compiled = regex.compile(pattern)
+        re.compile(pattern).sub(replacement, "")  # re checks the replacement's group references eagerly
+    except (re.error, regex.error) as exc:
+        raise ConfigError(f"{where}: bad regular expression {pattern!r} or replacement {replacement!r}: {exc}") from None
+    return Rule(compiled, replacement, where)
 
 
 def read_rules(path: str | Path) -> list[Rule]:
@@ -31,16 +58,13 @@ def read_rules(path: str | Path) -> list[Rule]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise YocrError(f"{path}: cannot read the rules file: {exc}") from None
+        raise ConfigError(f"{path}: cannot read the rules file: {exc}") from None
     rules = []
     for number, raw in enumerate(text.splitlines(), 1):
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
         pattern, _, replacement = raw.partition("\t")
-        try:
-            rules.append(Rule(re.compile(pattern), replacement))
-        except re.error as exc:
-            raise YocrError(f"{path}:{number}: bad regular expression {pattern!r}: {exc}") from None
+        rules.append(_compile(pattern, replacement, f"{path}:{number}"))
     return rules
 
 
@@ -66,7 +90,7 @@ class Cleaner:
         if self.allow:
             text = "".join(ch for ch in text if ch in self._allowed or ch == " ")
         for rule in self.rules:
-            text = rule.pattern.sub(rule.replacement, text)
+            text = rule.apply(text)
         text = _SPACES.sub(" ", text).strip()
         if not text or (self.drop_noise and _NOISE.match(text)):
             return None

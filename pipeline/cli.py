@@ -59,12 +59,18 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Read photos and scans: one NAME.txt per image (one line per text line), written under --out.
 
-        Exit code 0 when every input was read, 1 when some failed (listed in OUT/errors.tsv), 130 when interrupted.
+        Exit codes: 0 every input was read; 1 some inputs failed (listed in OUT/errors.tsv, the rest read); 2 bad
+        command line (an option value); 3 bad weights or configuration (a weights or --rules file, Tesseract
+        missing); 4 --out cannot be used (a file, not writable, or another run is writing there); 130 interrupted by
+        Ctrl-C, 143 by SIGTERM (finished files are kept: run the same command to resume).
         """
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        from rich.markup import escape
+
+        from yocr.errors import exit_code_for
         from yocr.pipeline.reader import ReaderConfig
-        from yocr.pipeline.run import RunOptions, run
+        from yocr.pipeline.run import RunOptions, display_name, run
 
         try:
             config = ReaderConfig(
@@ -92,7 +98,7 @@ def register(app: typer.Typer) -> None:
 
                 read_rules(rules)  # a bad rules file fails before any model loads
         except YocrError as exc:
-            fail(exc)
+            fail(exc, exit_code_for(exc))
 
         with Progress(
             TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} files"),
@@ -112,7 +118,8 @@ def register(app: typer.Typer) -> None:
                 import time
 
                 if result.status == "failed":
-                    bar.console.print(f"[red]failed[/red] {result.path}: {result.reason}", highlight=False)
+                    name, reason = escape(display_name(result.path)), escape(display_name(result.reason))
+                    bar.console.print(f"[red]failed[/red] {name}: {reason}", highlight=False)
                     if clock["start"] is None:
                         return
                 pages["n"] += result.pages
@@ -127,7 +134,7 @@ def register(app: typer.Typer) -> None:
 
                     summary = run_on_ray(inputs, opts, config, ray_opts, on_result=finished, on_start=started)
             except YocrError as exc:
-                fail(exc)
+                fail(exc, exit_code_for(exc))
         err.print(
             f"{summary.files} files: {summary.done} read, {summary.skipped} skipped (already done), "
             f"{summary.failed} failed; {summary.pages} pages, {summary.lines} lines in {summary.seconds:.1f} s "
@@ -142,10 +149,10 @@ def register(app: typer.Typer) -> None:
 
             if combine_run_pdfs(inputs, out, pdf_combine):
                 err.print(f"searchable PDF of all inputs: {pdf_combine}", highlight=False)
-        if summary.failed:
-            err.print(f"failures are listed in {out / 'errors.tsv'}", highlight=False)
+        if summary.errors_file_problem:
+            err.print(f"[red]error:[/red] {escape(display_name(summary.errors_file_problem))}", highlight=False)
+        elif summary.failed:
+            err.print(f"failures are listed in {escape(display_name(str(out / 'errors.tsv')))}", highlight=False)
         if summary.interrupted:
             err.print("[yellow]interrupted[/yellow]: finished files are kept; run the same command to resume")
-            raise typer.Exit(130)
-        if summary.failed:
-            raise typer.Exit(1)
+        raise typer.Exit(summary.exit_code)

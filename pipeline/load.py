@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import glob
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -34,33 +35,67 @@ def _is_glob(spec: str) -> bool:
     return any(ch in spec for ch in "*?[")
 
 
-def _folder_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+def _folder_files(folder: Path, missing: list[Missing]) -> list[Path]:
+    """The supported files below ``folder``; broken links and link loops among them are added to ``missing``."""
+    files = []
+    for p in sorted(folder.rglob("*")):
+        if p.suffix.lower() not in SUFFIXES:
+            continue
+        if p.is_file():
+            files.append(p)
+        elif p.is_symlink():
+            missing.append(Missing(str(p), "broken link or link loop: its target cannot be read"))
+    return files
 
 
-def expand_inputs(specs: Iterable[str | Path]) -> tuple[list[InputFile], list[Missing]]:
+def output_stem(rel: Path, keep_suffix: bool = False) -> Path:
+    """Where an input's outputs go, relative to ``--out`` and without their suffix: its path below the input folder
+    less the extension (``a/b.png`` -> ``a/b``), or with it when ``keep_suffix`` or when the stem alone would be no
+    name (``..png`` -> ``..png``)."""
+    stem = rel.name[: -len(rel.suffix)] if rel.suffix else rel.name
+    if keep_suffix or not stem.strip("."):
+        stem = rel.name
+    return rel.parent / stem
+
+
+def _inside(path: Path, folder: Path | None) -> bool:
+    if folder is None:
+        return False
+    try:
+        path.resolve().relative_to(folder)
+        return True
+    except (ValueError, OSError, RuntimeError):
+        return False
+
+
+def expand_inputs(
+    specs: Iterable[str | Path], exclude: str | Path | None = None
+) -> tuple[list[InputFile], list[Missing]]:
     """Files from files, folders (recursive, supported suffixes only) and globs, each with its output stem.
 
     Files inside a folder argument keep their path below that folder; files named directly keep their name (with their
-    parent folders when two have the same name). Each file is listed once.
+    parent folders when two have the same name). Two inputs never share an output: where two files of one folder
+    differ only in their extension (``same.png``, ``same.jpg``), both keep it in their output names
+    (``same.png.txt``, ``same.jpg.txt``). Files below ``exclude`` (the output folder) are never inputs. Each file is
+    listed once.
     """
-    found: list[InputFile] = []
+    out = Path(exclude).resolve() if exclude is not None else None
+    found: list[tuple[Path, Path]] = []  # (file, its path relative to the output folder, with its suffix)
     missing: list[Missing] = []
     loose: list[Path] = []
     for spec in specs:
         spec_s = str(spec)
         path = Path(spec_s)
         if path.is_dir():
-            found += [InputFile(p, p.relative_to(path).with_suffix("")) for p in _folder_files(path)]
+            found += [(p, p.relative_to(path)) for p in _folder_files(path, missing)]
         elif path.is_file():
             loose.append(path)
         elif _is_glob(spec_s):
             matches = sorted(Path(m) for m in glob.glob(spec_s, recursive=True))
-            files = [m for m in matches if m.is_file()]
             for m in matches:
                 if m.is_dir():
-                    found += [InputFile(p, Path(m.name) / p.relative_to(m).with_suffix("")) for p in _folder_files(m)]
-            loose += files
+                    found += [(p, Path(m.name) / p.relative_to(m)) for p in _folder_files(m, missing)]
+            loose += [m for m in matches if m.is_file()]
             if not matches:
                 missing.append(Missing(spec_s, "no file matches this pattern"))
         elif path.exists() or os.path.lexists(path):
@@ -68,16 +103,18 @@ def expand_inputs(specs: Iterable[str | Path]) -> tuple[list[InputFile], list[Mi
         else:
             missing.append(Missing(spec_s, "no such file or folder"))
     names = [p.name for p in loose]
-    clash = len(set(names)) < len(names)
-    root = Path(os.path.commonpath([p.resolve().parent for p in loose])) if clash else None
-    for p in loose:
-        rel = p.resolve().relative_to(root).with_suffix("") if root else Path(p.stem)
-        found.append(InputFile(p, rel))
+    root = Path(os.path.commonpath([p.resolve().parent for p in loose])) if len(set(names)) < len(names) else None
+    found += [(p, p.resolve().relative_to(root) if root else Path(p.name)) for p in loose]
+    return _unique_outputs(found, out), missing
+
+
+def _unique_outputs(found: list[tuple[Path, Path]], out: Path | None) -> list[InputFile]:
     seen: set[Path] = set()
-    unique = []
-    for item in found:
-        key = item.path.resolve()
-        if key not in seen:
+    kept = []
+    for path, rel in found:
+        key = path.resolve()
+        if key not in seen and not _inside(path, out):
             seen.add(key)
-            unique.append(item)
-    return unique, missing
+            kept.append((path, rel))
+    stems = Counter(output_stem(rel) for _, rel in kept)
+    return [InputFile(path, output_stem(rel, keep_suffix=stems[output_stem(rel)] > 1)) for path, rel in kept]

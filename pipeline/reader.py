@@ -19,7 +19,7 @@ from yocr.core.defaults import DETECTOR_CONF, FALLBACK_BELOW
 from yocr.core.geometry import CROP_MARGIN, union
 from yocr.core.image import PageImage, Source, load_pages, to_bgr
 from yocr.core.results import Detection, Line, Page, Reading
-from yocr.errors import YocrError
+from yocr.errors import CheckpointError, YocrError
 from yocr.pipeline import order
 from yocr.pipeline.clean import Cleaner
 from yocr.pipeline.crop import line_crops_with_transforms
@@ -100,15 +100,28 @@ def build_stages(cfg: ReaderConfig) -> Stages:
         return Stages(None, None, None, page_engine=tesseract.read_page)
     from yocr.detector.predictor import Detector
 
-    detector = Detector(cfg.detector_weights, imgsz=cfg.imgsz, conf=cfg.conf, device=cfg.device, tile=cfg.tile)
+    detector = _load_model("detector", cfg.detector_weights, lambda: Detector(
+        cfg.detector_weights, imgsz=cfg.imgsz, conf=cfg.conf, device=cfg.device, tile=cfg.tile))
     if cfg.recognizer == "crnn":
         from yocr.recognizer.predictor import Recognizer
 
-        recognizer = Recognizer(cfg.recognizer_weights, device=cfg.device, batch_size=cfg.batch_size, allow=cfg.allow)
+        recognizer = _load_model("recognizer", cfg.recognizer_weights, lambda: Recognizer(
+            cfg.recognizer_weights, device=cfg.device, batch_size=cfg.batch_size, allow=cfg.allow))
         recognize: LineReader = recognizer.read
     else:
         recognize = tesseract_lines()
     return Stages(detector, recognize, fallback_reader(cfg))
+
+
+def _load_model(kind: str, weights: str | None, load: Callable):
+    """``load()``, with any failure that is not already a yocr error turned into one naming the weights file."""
+    try:
+        return load()
+    except YocrError:
+        raise
+    except Exception as exc:  # a malformed checkpoint: KeyError, ValueError, RuntimeError from torch, ...
+        name = weights or f"the shipped {kind} weights"
+        raise CheckpointError(f"{name}: not a usable {kind} checkpoint ({type(exc).__name__}: {exc})") from None
 
 
 def fallback_reader(cfg: ReaderConfig) -> LineReader | None:
@@ -288,4 +301,7 @@ class Reader:
             raw = assemble(rows, readings, used, self.config.recognizer)
         lines = clean(self.cleaner, raw)
         lap("clean")
-        return Page(image.source, image.width, image.height, lines, image.index, image.count, timings)
+        if image.scale != 1.0:  # a huge image read scaled down: boxes in its own pixels
+            lines = tuple(line.scaled(image.scale) for line in lines)
+        width, height = image.original_size
+        return Page(image.source, width, height, lines, image.index, image.count, timings)

@@ -7,21 +7,29 @@ without stopping the run.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+import signal
+import sys
+import tempfile
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import cv2
 import numpy as np
 
 from yocr.core.io import atomic_write_bytes, atomic_write_text
 from yocr.core.results import Page, file_dict, text_file
-from yocr.errors import YocrError
+from yocr.errors import EXIT_OK, EXIT_SIGNAL_BASE, EXIT_SOME_FAILED, OutputError, YocrError
 from yocr.pipeline.load import InputFile, Missing, expand_inputs
 from yocr.pipeline.reader import Reader, ReaderConfig
 from yocr.outputs.files import write_documents
@@ -62,6 +70,8 @@ class Summary:
     lines: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    signal: int = 0  # the signal that interrupted the run (SIGINT for Ctrl-C)
+    errors_file_problem: str = ""  # why errors.tsv could not be written, if it could not
     failures: list[tuple[str, str]] = field(default_factory=list)
     steps: dict[str, float] = field(default_factory=dict)  # seconds per step, summed over files (and workers)
 
@@ -78,6 +88,19 @@ class Summary:
     @property
     def pages_per_second(self) -> float:
         return self.pages / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0: all read; 1: some inputs failed; 128 + the signal when interrupted (see :mod:`yocr.errors`)."""
+        if self.interrupted:
+            return EXIT_SIGNAL_BASE + (self.signal or signal.SIGINT)
+        return EXIT_SOME_FAILED if self.failed else EXIT_OK
+
+
+def display_name(text: str) -> str:
+    """``text`` (a file name, a message naming one) as printable UTF-8: bytes of a name that are not UTF-8 become
+    ``\\xNN`` escapes instead of failing the write."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 # --- output paths and writing -------------------------------------------------------------------------------------
@@ -99,9 +122,11 @@ def is_finished(item: InputFile, opts: RunOptions) -> bool:
 
 
 def draw_overlay(image: np.ndarray, page: Page, words: bool = False) -> np.ndarray:
+    """The page image with its lines' boxes and text drawn (the image may be a scaled-down copy of the page)."""
     out = image.copy()
-    scale = max(0.35, min(1.5, max(page.width, page.height) / 2000))
-    for line in page.lines:
+    scale = max(0.35, min(1.5, max(out.shape[:2]) / 2000))
+    factor = out.shape[1] / page.width if page.width else 1.0
+    for line in (ln.scaled(factor) for ln in page.lines) if factor != 1.0 else page.lines:
         for x0, y0, x1, y1 in line.parts or (line.box,):
             cv2.rectangle(out, (int(x0), int(y0)), (int(x1), int(y1)), (0, 160, 0), max(1, int(2 * scale)))
         for w in line.words if words else ():  # --overlay words: each word's box, thinner, in orange
@@ -141,16 +166,19 @@ def write_overlay(item: InputFile, image: np.ndarray, page: Page, opts: RunOptio
         atomic_write_bytes(stem.with_name(stem.name + ".overlay.png"), png.tobytes())
 
 
-FILE_ERRORS = (YocrError, MemoryError, OSError)  # what fails one file (reported, skipped) rather than the run
+FILE_ERRORS = (Exception,)  # whatever goes wrong with one file fails that file only (reported, skipped)
 
 
 def failure_reason(exc: BaseException) -> str:
-    """Why one of :data:`FILE_ERRORS` failed a file, as the console and ``errors.tsv`` say it."""
+    """Why a file failed, as the console and ``errors.tsv`` say it. Reading problems are :class:`ImageLoadError`s
+    (the loader turns every decoding error into one), so an ``OSError`` here is a failure to write the outputs."""
     if isinstance(exc, MemoryError):
         return "out of memory while reading this file"
     if isinstance(exc, YocrError):
         return getattr(exc, "reason", str(exc))
-    return f"cannot write its output: {exc}"
+    if isinstance(exc, OSError):
+        return f"cannot write its output: {exc}"
+    return f"internal error ({type(exc).__name__}: {exc}); please report it with this file"
 
 
 def process_file(reader: Reader, item: InputFile, opts: RunOptions) -> FileResult:
@@ -228,6 +256,10 @@ def _init_worker(config: ReaderConfig, workers: int = 1) -> None:
     global _WORKER
     from yocr.runtime import configure_threads
 
+    # Ctrl-C reaches the whole process group: the parent alone decides, and ends the workers with SIGTERM, which
+    # unwinds (so an atomic write in progress removes its temporary file) instead of killing outright.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(EXIT_SIGNAL_BASE + signum))
     configure_threads(workers)  # the cores shared among the workers: no thread pools fighting over them
     _WORKER = Reader(config)
     _WORKER.warm_up()
@@ -241,11 +273,84 @@ def _work(item: InputFile, opts: RunOptions) -> FileResult:
 # --- the run ------------------------------------------------------------------------------------------------------
 
 
+ERRORS_HEADER = ("path", "reason")
+LOCK_FILE = ".yocr-run.lock"  # in --out while a run writes there
+
+
 def write_errors(out: Path, failures: list[tuple[str, str]]) -> Path:
+    """``OUT/errors.tsv``: a header and one ``path<TAB>reason`` row per failure, quoted as CSV where a field holds a
+    tab, a newline or a quote; names that are not UTF-8 are written with ``\\xNN`` escapes."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter="\t", lineterminator="\n")
+    writer.writerow(ERRORS_HEADER)
+    writer.writerows((display_name(p), display_name(r)) for p, r in failures)
     path = out / ERRORS_FILE
-    body = "".join(f"{p}\t{r}\n" for p, r in failures)
-    atomic_write_text(path, "path\treason\n" + body)
+    atomic_write_text(path, buf.getvalue())
     return path
+
+
+def prepare_output(out: Path) -> None:
+    """Create ``out``, or fail with an :class:`OutputError` saying why it cannot hold the outputs."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: --out names a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".yocr-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write to the output folder: {exc.strerror or exc}") from None
+
+
+@contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """Hold ``OUT/.yocr-run.lock`` for the run: a second run into the same folder is refused with an
+    :class:`OutputError` naming the first one's process. The lock is released when that process ends, however it
+    ends (a file left by a killed run locks nothing); the file is removed at the end of the run."""
+    import fcntl
+
+    fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+            raise OutputError(f"{out}: another yocr run (process {other}) is writing there; wait for it to end or "
+                              "choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        try:
+            yield
+        finally:
+            (out / LOCK_FILE).unlink(missing_ok=True)  # removed while still held: no other run holds it meanwhile
+    finally:
+        os.close(fd)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, ending the run as Ctrl-C does."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def signals_end_the_run() -> Iterator[None]:
+    """While the run lasts, SIGTERM and SIGHUP stop it as Ctrl-C does (finished outputs kept, workers ended)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def run(
@@ -258,62 +363,102 @@ def run(
 ) -> Summary:
     """Read every input and write its outputs under ``opts.out``; returns counts and the failures.
 
-    Ctrl-C stops after the file in progress; finished outputs and the errors file are kept.
+    Nothing below ``opts.out`` is read. Ctrl-C, SIGTERM or SIGHUP stop the run (worker processes included); finished
+    outputs and the errors file are kept. Raises :class:`OutputError` when ``opts.out`` cannot be used or another run
+    is writing there.
     """
     start = time.perf_counter()
-    items, missing = expand_inputs(inputs)
+    prepare_output(opts.out)
     summary = Summary()
-    for m in missing:
-        summary.add(FileResult(m.spec, "failed", reason=m.reason))
-        if on_result:
-            on_result(FileResult(m.spec, "failed", reason=m.reason))
-    opts.out.mkdir(parents=True, exist_ok=True)
-    if on_start:
-        on_start(len(items))
 
     def record(result: FileResult) -> None:
         summary.add(result)
         if on_result:
             on_result(result)
 
-    try:
-        todo = [it for it in items if opts.overwrite or not is_finished(it, opts)]
-        for it in items:
-            if it not in todo:
-                record(FileResult(str(it.path), "skipped"))
-        config = config or (reader.config if reader else ReaderConfig())
-        workers = worker_count(opts.workers, config)
-        if workers > 1 and len(todo) > 1:
-            _run_parallel(todo, replace(opts, workers=workers), config, record)
-        else:
-            reader = reader or warm_reader(config)
-            for item in todo:
-                record(process_file(reader, item, opts))
-    except KeyboardInterrupt:
-        summary.interrupted = True
-    finally:
-        summary.seconds = time.perf_counter() - start
-        if summary.failures or (opts.out / ERRORS_FILE).exists():
-            write_errors(opts.out, summary.failures)
+    with output_lock(opts.out), signals_end_the_run():
+        try:
+            items, missing = expand_inputs(inputs, exclude=opts.out)
+            for m in missing:
+                record(FileResult(m.spec, "failed", reason=m.reason))
+            if on_start:
+                on_start(len(items))
+            _read_all(items, opts, config, reader, record)
+        except KeyboardInterrupt as exc:
+            summary.interrupted = True
+            summary.signal = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        finally:
+            summary.seconds = time.perf_counter() - start
+            _write_errors_file(opts.out, summary)
     return summary
+
+
+def _read_all(items: list[InputFile], opts: RunOptions, config: ReaderConfig | None, reader: Reader | None,
+              record: Callable[[FileResult], None]) -> None:
+    todo = [it for it in items if opts.overwrite or not is_finished(it, opts)]
+    for it in items:
+        if it not in todo:
+            record(FileResult(str(it.path), "skipped"))
+    config = config or (reader.config if reader else ReaderConfig())
+    workers = worker_count(opts.workers, config)
+    if workers > 1 and len(todo) > 1:
+        _run_parallel(todo, replace(opts, workers=workers), config, record)
+    else:
+        reader = reader or warm_reader(config)
+        for item in todo:
+            record(process_file(reader, item, opts))
+
+
+def _write_errors_file(out: Path, summary: Summary) -> None:
+    if not (summary.failures or (out / ERRORS_FILE).exists()):
+        return
+    try:
+        write_errors(out, summary.failures)
+    except OSError as exc:
+        summary.errors_file_problem = f"{out / ERRORS_FILE}: cannot be written: {exc.strerror or exc}"
 
 
 def _run_parallel(items: list[InputFile], opts: RunOptions, config: ReaderConfig, record) -> None:
     ctx = get_context("spawn")  # a clean interpreter per worker: torch and forked threads do not mix
-    with ProcessPoolExecutor(opts.workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(config, opts.workers)) as pool:
-        pending = set()
-        queue = iter(items)
+    pool = ProcessPoolExecutor(opts.workers, mp_context=ctx, initializer=_init_worker, initargs=(config, opts.workers))
+    pending: dict = {}  # future -> input file
+    try:
+        for item in items:
+            pending[pool.submit(_work, item, opts)] = item
+            if len(pending) >= 4 * opts.workers:
+                _collect(pending, record)
+        while pending:
+            _collect(pending, record)
+    except BaseException:
+        _stop_workers(pool, pending, record)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _collect(pending: dict, record) -> None:
+    """Record the results of the futures that finish next (a dead worker fails the files it had)."""
+    done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+    for future in done:
+        item = pending.pop(future)
         try:
-            for item in queue:
-                pending.add(pool.submit(_work, item, opts))
-                if len(pending) >= 4 * opts.workers:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for f in done:
-                        record(f.result())
-            for f in pending:
-                record(f.result())
-        except KeyboardInterrupt:
-            for f in pending:
-                f.cancel()
-            raise
+            record(future.result())
+        except BrokenProcessPool:
+            record(FileResult(str(item.path), "failed", reason="its worker process died (out of memory?)"))
+
+
+def _stop_workers(pool: ProcessPoolExecutor, pending: dict, record) -> None:
+    """End the run's worker processes now: what they finished is recorded, what they were doing is not written."""
+    for future, item in list(pending.items()):
+        if future.done() and not future.cancelled() and future.exception() is None:
+            record(future.result())
+        else:
+            future.cancel()
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()

@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from yocr.errors import YocrError
+from yocr.errors import ConfigError, YocrError
 from yocr.core.geometry import union
 from yocr.core.results import Line, Reading, Word
 from yocr.recognizer.preprocess import to_grey
@@ -57,7 +57,7 @@ def available() -> bool:
 def require() -> str:
     exe = shutil.which("tesseract")
     if exe is None:
-        raise YocrError("tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng (see README)")
+        raise ConfigError("tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng (see README)")
     return exe
 
 
