@@ -134,6 +134,18 @@ def test_cli_run_with_ray(tmp_path, local_ray, monkeypatch):
     assert (out / "receipt.txt").read_text() == "word\nword\n" and (out / "errors.tsv").is_file()
 
 
+def test_tally_counts_a_retried_page_once_and_closes_files_when_all_pages_are_in():
+    tally = ray_run.Tally()
+    row = {"path": "a.tif", "pages": 2, "lines": 3, "error": "", "node": "n1"}
+    assert tally.add({**row, "page": 0}) is None
+    assert tally.add({**row, "page": 0}) is None  # the batch of a killed actor, read again
+    done = tally.add({**row, "page": 1, "node": "n2"})
+    assert (done.status, done.pages, done.lines) == ("done", 2, 6)
+    assert tally.add({**row, "page": 1}) is None and dict(tally.nodes) == {"n1": 1, "n2": 1}
+    failed = tally.add({"path": "b.png", "page": 0, "pages": 0, "lines": 0, "error": "empty file (0 bytes)", "node": "n1"})
+    assert (failed.status, failed.reason) == ("failed", "empty file (0 bytes)")
+
+
 def test_ray_address_and_knobs_are_checked():
     from yocr.errors import YocrError
 
