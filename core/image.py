@@ -54,10 +54,6 @@ class PageImage:
             self._grey = cv2.cvtColor(self.bgr, cv2.COLOR_BGR2GRAY)
         return self._grey
 
-    def __iter__(self):
-        """Unpacks as ``(index, count, bgr)``, the loader's earlier tuple form."""
-        return iter((self.index, self.count, self.bgr))
-
     @property
     def original_size(self) -> tuple[int, int]:
         """``(width, height)`` of the page as stored in the file (the size its boxes are reported in)."""

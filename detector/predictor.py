@@ -21,6 +21,7 @@ from yocr.core.geometry import clip_boxes
 from yocr.core.image import PageImage, to_bgr
 from yocr.core.results import Detection
 from yocr.detector import ultra
+from yocr.errors import YocrError
 from yocr.detector.boxes import TILE_OVERLAP, from_arrays, merge_line_boxes, tiles, touches_inner_border
 from yocr.detector.ink import drop_blank, ink_mask, lone_segments, snap_to_ink, speck_size, split_at_gaps
 from yocr.detector.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
@@ -95,9 +96,9 @@ class Detector:
 
     def _setup(self, yolo, imgsz, conf, iou, device, tile, tile_overlap, max_det, merge) -> None:
         if not 0.0 <= conf <= 1.0 or not 0.0 <= iou <= 1.0:
-            raise ValueError("conf and iou must be in [0, 1]")
+            raise YocrError(f"--conf ({conf}) and --iou ({iou}) must lie in [0, 1]")
         if imgsz < 32 or tile < 0:
-            raise ValueError("imgsz must be >= 32 and tile >= 0")
+            raise YocrError(f"--imgsz ({imgsz}) must be at least 32 and --tile ({tile}) at least 0")
         self.yolo, self.imgsz, self.conf, self.iou, self.device = yolo, int(imgsz), conf, iou, device
         self.tile, self.tile_overlap, self.max_det, self.merge = int(tile), tile_overlap, max_det, merge
         self.runtime = "onnx" if hasattr(yolo, "session") else "torch"

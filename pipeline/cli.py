@@ -79,8 +79,6 @@ def register(app: typer.Typer) -> None:
                 tile=tile, margin=margin, deskew=deskew, batch_size=batch_size, allow=allow,
                 rules=str(rules) if rules else None, device=device,
             )
-            if workers < 0:
-                raise YocrError("--workers must be at least 0")
             from yocr.outputs.files import parse_formats
 
             chosen = parse_formats(formats) + (("pdf",) if pdf_combine else ())

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from yocr.core.image import SUFFIXES, load_pages  # noqa: F401  (load_pages: callers that read inputs)
+from yocr.core.image import SUFFIXES
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The OCR pipeline for one page: load -> detect -> order -> crop -> recognise -> (fallback) -> clean.
 
 :class:`Reader` loads the models once; :meth:`Reader.read` reads one image (a path or an array) into a
-:class:`~yocr.pipeline.results.Page`. Each step is a small function of its own, and the stages (detector, recognizer,
+:class:`~yocr.core.results.Page`. Each step is a small function of its own, and the stages (detector, recognizer,
 Tesseract) are injected, so tests can replace any of them.
 """
 

@@ -48,6 +48,11 @@ class RunOptions:
     formats: tuple[str, ...] = ()  # written beside the .txt: hocr, alto, tsv, pdf (yocr.outputs.files)
     overlay_words: bool = False  # the overlay also draws each word's box
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "out", Path(self.out))
+        if self.workers < 0:
+            raise YocrError(f"--workers must be at least 0, not {self.workers}")
+
 
 @dataclass
 class FileResult:

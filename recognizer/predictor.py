@@ -15,7 +15,7 @@ from yocr import runtime as runtimes
 from yocr.recognizer import checkpoint
 from yocr.recognizer.charset import Charset
 from yocr.recognizer.preprocess import normalise, stack, to_grey
-from yocr.recognizer.reading import Reading
+from yocr.core.results import Reading
 from yocr.recognizer.words import with_words
 
 if TYPE_CHECKING:

@@ -77,19 +77,19 @@ def test_load_every_image_kind(tmp_path):
     Image.new("RGBA", (40, 20), (0, 0, 0, 0)).save(tmp_path / "alpha.png")
     Image.fromarray(np.full((20, 40), 60000, np.uint16)).save(tmp_path / "deep.png")
     for name in ("a.webp", "a.bmp", "cmyk.jpg", "palette.png", "alpha.png", "deep.png"):
-        (index, count, image), = list(image_mod.load_pages(tmp_path / name))
-        assert (index, count) == (0, 1)
-        assert image.dtype == np.uint8 and image.shape == (20, 40, 3), name
-    (_, _, alpha), = image_mod.load_pages(tmp_path / "alpha.png")
-    assert alpha.min() == 255  # transparent pixels become paper, not black
+        (page,) = image_mod.load_pages(tmp_path / name)
+        assert (page.index, page.count) == (0, 1)
+        assert page.bgr.dtype == np.uint8 and page.bgr.shape == (20, 40, 3), name
+    (alpha,) = image_mod.load_pages(tmp_path / "alpha.png")
+    assert alpha.bgr.min() == 255  # transparent pixels become paper, not black
 
 
 def test_exif_orientation_is_applied(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise to view
     Image.new("RGB", (60, 20), "white").save(tmp_path / "turned.jpg", exif=exif)
-    (_, _, image), = image_mod.load_pages(tmp_path / "turned.jpg")
-    assert image.shape[:2] == (60, 20)
+    (page,) = image_mod.load_pages(tmp_path / "turned.jpg")
+    assert page.bgr.shape[:2] == (60, 20)
 
 
 def test_multi_page_tiff_and_pdf(tmp_path):
@@ -97,10 +97,10 @@ def test_multi_page_tiff_and_pdf(tmp_path):
     pages[0].save(tmp_path / "scan.tiff", save_all=True, append_images=pages[1:])
     pages[0].save(tmp_path / "doc.pdf", save_all=True, append_images=pages[1:2])
     tiff = list(image_mod.load_pages(tmp_path / "scan.tiff"))
-    assert [(i, n) for i, n, _ in tiff] == [(0, 3), (1, 3), (2, 3)]
+    assert [(p.index, p.count) for p in tiff] == [(0, 3), (1, 3), (2, 3)]
     assert tiff[2].bgr.max() == 0
     pdf = list(image_mod.load_pages(tmp_path / "doc.pdf"))
-    assert [(i, n) for i, n, _ in pdf] == [(0, 2), (1, 2)]
+    assert [(p.index, p.count) for p in pdf] == [(0, 2), (1, 2)]
     assert pdf[0].bgr.ndim == 3 and pdf[0].width > 80  # rendered at 200 dpi, not 72
 
 
