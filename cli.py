@@ -46,22 +46,67 @@ def synth_lines_cmd(
     sroie: Optional[Path] = typer.Option(None, help="SROIE folder: transcriptions of receipts 000-525 join the text."),
     funsd: Optional[Path] = typer.Option(None, help="FUNSD folder: transcriptions of the training forms join the text."),
     text: List[Path] = typer.Option([], help="Text files whose lines join the text (repeatable)."),
+    charset: str = typer.Option("extended", help="'ascii' or 'extended' (ASCII + symbols + accented letters)."),
+    scene: float = typer.Option(0.0, help="Share of lines drawn as scene text (photo grounds, colour, tilt)."),
+    backgrounds: Optional[Path] = typer.Option(None, help="Folder of photos whose patches become scene grounds."),
+    preview: Optional[Path] = typer.Option(None, help="Also write a contact sheet PNG of the first lines here."),
+    store: bool = typer.Option(
+        False, help="Write a compact store (lines.bin + index.npy + labels.txt) that training streams from, "
+        "instead of one image file per line; pass the folder to 'recognizer train --train'."
+    ),
 ) -> None:
-    """Render labelled single-line images in the TRSynth100K layout (images/ + labels.txt)."""
+    """Render labelled single-line images in the TRSynth100K layout (images/ + labels.txt), or a compact store."""
     from rich.progress import Progress
 
     from yocr.data.annotations import training_corpus
     from yocr.data.synth_lines import SynthLinesConfig, synth_lines
 
     try:
-        cfg = SynthLinesConfig(count=count, seed=seed, min_size=min_size, max_size=max_size, workers=workers)
+        from yocr.recognizer.charset import EXTENDED, PRINTABLE_ASCII
+
+        if charset not in ("ascii", "extended"):
+            raise YocrError(f"--charset must be 'ascii' or 'extended', got {charset!r}")
+        cfg = SynthLinesConfig(
+            count=count, seed=seed, min_size=min_size, max_size=max_size, workers=workers,
+            charset=EXTENDED if charset == "extended" else PRINTABLE_ASCII, scene=scene,
+            backgrounds=str(backgrounds or ""),
+        )
         corpus = training_corpus(sroie, funsd, text)
         with Progress(console=err) as bar:
             task = bar.add_task("rendering", total=count)
-            n = synth_lines(out, cfg, corpus, progress=lambda: bar.advance(task))
+            n = synth_lines(out, cfg, corpus, progress=lambda: bar.advance(task), store=store)
+        if preview:
+            from yocr.data.synth_lines import contact_sheet
+
+            contact_sheet(out if store else out / "labels.txt", preview)
+            err.print(f"contact sheet: {preview}")
     except (YocrError, ValueError, OSError) as exc:
         _fail(exc)
     err.print(f"{n} lines written to {out}")
+
+
+@data_app.command("scene-crops")
+def scene_crops_cmd(
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: images/, labels.txt and groups.csv."),
+    ic15: Optional[Path] = typer.Option(None, help="ICDAR 2015 folder (img/ + gt/): legible word quads, rectified."),
+    words: Optional[Path] = typer.Option(None, help="Word-crop folder with labels.tsv (IIIT5K/SVT style)."),
+    plates: Optional[Path] = typer.Option(None, help="Plate photos NAME.jpg + NAME.txt (OpenALPR style)."),
+    funsd_words: Optional[Path] = typer.Option(None, help="FUNSD folder: single-word crops."),
+    split: str = typer.Option("train", help="The dataset's fixed split: 'train', 'val' or 'all'."),
+) -> None:
+    """Cut labelled word crops from scene-text datasets (one source per call), keeping their fixed splits."""
+    from yocr.data import scene as sc
+
+    sources = [(ic15, sc.ic15_crops), (words, sc.word_crops), (plates, sc.plate_crops), (funsd_words, sc.funsd_word_crops)]
+    given = [(path, fn) for path, fn in sources if path is not None]
+    if len(given) != 1:
+        _fail(YocrError("give exactly one of --ic15, --words, --plates, --funsd-words"))
+    path, fn = given[0]
+    try:
+        n = fn(path, out, split)
+    except (YocrError, OSError) as exc:
+        _fail(exc)
+    err.print(f"{n} crops written to {out}")
 
 
 @data_app.command("crops")
@@ -151,7 +196,13 @@ def recognizer_train_cmd(
     workers: int = typer.Option(2, help="Data-loading processes."),
     seed: int = typer.Option(0),
     augment: bool = typer.Option(True, help="albumentations augmentation of training lines."),
-    charset: str = typer.Option("ascii", help="'ascii' (printable ASCII), 'labels' (from the labels) or a file."),
+    charset: str = typer.Option(
+        "ascii", help="'ascii' (printable ASCII), 'extended' (ASCII + typographic symbols + accented letters), "
+        "'labels' (from the labels) or a file."
+    ),
+    oversample: List[str] = typer.Option(
+        [], help="LABELS_FILE=K: a --train file's samples K times per epoch (mix sources in set proportions)."
+    ),
     case_blind: List[Path] = typer.Option([], help="Labels files whose letter case is unreliable (SROIE)."),
     resume: bool = typer.Option(False, help="Continue from the run folder's last.pt."),
     init_weights: Optional[Path] = typer.Option(None, help="Start from these weights (fine-tuning)."),
@@ -173,7 +224,8 @@ def recognizer_train_cmd(
         cfg = TrainConfig(
             train=[str(p) for p in train], val=[str(p) for p in val], out=str(out), val_fraction=val_fraction,
             epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, workers=workers, seed=seed,
-            augment=augment, charset=charset, case_blind=[str(p) for p in case_blind], resume=resume,
+            augment=augment, charset=charset, oversample=list(oversample), case_blind=[str(p) for p in case_blind],
+            resume=resume,
             init_weights=str(init_weights or ""), device=device, model=model,
             max_steps_per_epoch=max_steps_per_epoch, time_limit_min=time_limit_min,
         )

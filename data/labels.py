@@ -49,6 +49,11 @@ def _resolve(base: Path, name: str) -> Path:
 def read_labels(path: str | Path, case_blind: bool = False, check_images: bool = True) -> tuple[list[Sample], list[str]]:
     """Read a labels file (TRSynth text or CSV). Returns ``(samples, problems)``; problems name file and reason."""
     path = Path(path)
+    from yocr.data.line_store import LineStore, is_store, store_ref
+
+    if is_store(path):  # a compact store of rendered lines (yocr data synth-lines --store)
+        store = LineStore(path)
+        return [Sample(store_ref(path, i), t, case_blind) for i, t in enumerate(store.labels) if t.strip()], []
     if not path.is_file():
         raise LabelError(f"{path}: labels file not found")
     base = path.parent

@@ -258,13 +258,25 @@ def _render_one(args: tuple[int, int, str]) -> tuple[str, str]:
     return name, text
 
 
-def synth_lines(out: str | Path, config: SynthLinesConfig, corpus: list[str] | None = None, progress=None) -> int:
-    """Render ``config.count`` lines into ``out/images`` and write ``out/labels.txt``. Deterministic for a seed."""
+def _render_encoded(args: tuple[int, int, str]) -> tuple[bytes, str, int, int]:
+    index, seed, _ = args
+    image, text = _worker.render(np.random.default_rng([seed, index]))
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+    return buf.tobytes(), text, image.shape[1], image.shape[0]
+
+
+def synth_lines(
+    out: str | Path, config: SynthLinesConfig, corpus: list[str] | None = None, progress=None, store: bool = False
+) -> int:
+    """Render ``config.count`` lines into ``out/images`` and write ``out/labels.txt``, or with ``store`` into a
+    compact line store (:mod:`yocr.data.line_store`) that training streams from. Deterministic for a seed."""
     out = Path(out)
-    (out / "images").mkdir(parents=True, exist_ok=True)
     fonts = find_fonts("".join(c for c in config.charset if c != " " and ord(c) < 127))
     corpus = corpus or []
     jobs = [(i, config.seed, str(out)) for i in range(config.count)]
+    if store:
+        return _synth_store(out, config, fonts, corpus, jobs, progress)
+    (out / "images").mkdir(parents=True, exist_ok=True)
     results: list[tuple[str, str]] = []
     if config.workers > 1:
         ctx = mp.get_context("fork")
@@ -283,16 +295,38 @@ def synth_lines(out: str | Path, config: SynthLinesConfig, corpus: list[str] | N
     return len(results)
 
 
+def _synth_store(out: Path, config: SynthLinesConfig, fonts, corpus, jobs, progress) -> int:
+    from yocr.data.line_store import LineStoreWriter
+
+    writer = LineStoreWriter(out)
+    if config.workers > 1:
+        with mp.get_context("fork").Pool(config.workers, _init_worker, (fonts, corpus, config)) as pool:
+            results = pool.imap(_render_encoded, jobs, chunksize=64)  # in order: the store is deterministic
+            for encoded, text, w, h in results:
+                writer.add(encoded, text, w, h)
+                if progress:
+                    progress()
+    else:
+        _init_worker(fonts, corpus, config)
+        for job in jobs:
+            writer.add(*_render_encoded(job))
+            if progress:
+                progress()
+    return writer.close()
+
+
 def contact_sheet(labels_file: str | Path, out: str | Path, count: int = 48, height: int = 40, width: int = 640) -> Path:
     """A PNG of the first ``count`` lines of a labels file, each scaled to ``height`` with its label beside it, so a
     person can look at what is being generated."""
     from yocr.data.labels import read_labels
 
+    from yocr.data.line_store import parse_ref, read_ref
+
     samples, _ = read_labels(labels_file)
     rows = []
     font = ImageFont.truetype(find_fonts("Aa")[0], 14) if find_fonts("Aa") else ImageFont.load_default()
     for s in samples[:count]:
-        image = cv2.imread(str(s.path), cv2.IMREAD_COLOR)
+        image = read_ref(s.path, cv2.IMREAD_COLOR) if parse_ref(s.path) else cv2.imread(str(s.path), cv2.IMREAD_COLOR)
         if image is None:
             continue
         scaled = cv2.resize(image, (max(8, int(image.shape[1] * height / image.shape[0])), height))[:, : width // 2]

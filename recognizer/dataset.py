@@ -12,6 +12,7 @@ from torch.utils.data import Dataset, Sampler
 
 from yocr.data.augment import line_degradations
 from yocr.data.labels import Sample
+from yocr.data.line_store import parse_ref, read_ref
 from yocr.recognizer.charset import Charset
 from yocr.recognizer.preprocess import batch, normalise
 
@@ -20,10 +21,15 @@ log = logging.getLogger(__name__)
 
 def image_widths(samples: list[Sample], height: int) -> np.ndarray:
     """Width of each sample once scaled to ``height``, read from the file headers only."""
+    from yocr.data.line_store import ref_size
+
     widths = np.empty(len(samples), dtype=np.int64)
     for i, s in enumerate(samples):
-        with Image.open(s.path) as im:
-            w, h = im.size
+        size = ref_size(s.path)
+        if size is None:
+            with Image.open(s.path) as im:
+                size = im.size
+        w, h = size
         widths[i] = max(8, round(w * height / max(h, 1)))
     return widths
 
@@ -53,7 +59,7 @@ class LineDataset(Dataset):
 
     def __getitem__(self, i: int):
         s = self.samples[i]
-        image = cv2.imread(str(s.path), cv2.IMREAD_GRAYSCALE)
+        image = read_ref(s.path) if parse_ref(s.path) else cv2.imread(str(s.path), cv2.IMREAD_GRAYSCALE)
         if image is None:
             log.warning("%s: not a readable image, replaced by a blank line", s.path)
             image = np.full((self.height, self.height), 255, np.uint8)

@@ -182,3 +182,27 @@ def test_oversample_repeats_a_sources_samples(line_folder, tmp_path):
     assert len(train) == 18 and len(val) == 6
     with pytest.raises(ValueError, match="oversample"):
         TrainConfig(train=[labels], oversample=[f"{labels}=zero"])
+
+
+def test_line_store_round_trips_and_trains_like_loose_files(tmp_path):
+    from yocr.data.line_store import LineStore, is_store
+    from yocr.recognizer.dataset import LineDataset, image_widths
+
+    cfg = SynthLinesConfig(count=40, seed=4, charset=EXTENDED, scene=0.5, workers=2)
+    n = synth_lines(tmp_path / "store", cfg, corpus=["Café Noël"], store=True)
+    synth_lines(tmp_path / "files", SynthLinesConfig(count=40, seed=4, charset=EXTENDED, scene=0.5, workers=1),
+                corpus=["Café Noël"])
+    assert n == 40 and is_store(tmp_path / "store") and not (tmp_path / "store" / "images").exists()
+    stored, problems = read_labels(tmp_path / "store")
+    loose, _ = read_labels(tmp_path / "files" / "labels.txt")
+    assert problems == [] and [s.label for s in stored] == [s.label for s in loose]
+    store = LineStore(tmp_path / "store")
+    for i in (0, 17, 39):
+        a = store.image(i, cv2.IMREAD_COLOR)
+        b = cv2.imread(str(loose[i].path))
+        assert a.shape == b.shape and np.array_equal(a, b)  # the same JPEG bytes
+        assert store.size(i) == (b.shape[1], b.shape[0])
+    assert np.array_equal(image_widths(stored, 32), image_widths(loose, 32))
+    ds = LineDataset(stored, Charset.extended(), 32, 512, augment=False)
+    x, target, _, _ = ds[5]
+    assert x.shape[0] == 32 and Charset.extended().decode_indices(target) == stored[5].label
