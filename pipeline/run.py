@@ -427,6 +427,7 @@ def _run_parallel(items: list[InputFile], opts: RunOptions, config: ReaderConfig
     ctx = get_context("spawn")  # a clean interpreter per worker: torch and forked threads do not mix
     pool = ProcessPoolExecutor(opts.workers, mp_context=ctx, initializer=_init_worker, initargs=(config, opts.workers))
     pending: dict = {}  # future -> input file
+    started = time.time()
     try:
         for item in items:
             pending[pool.submit(_work, item, opts)] = item
@@ -435,7 +436,7 @@ def _run_parallel(items: list[InputFile], opts: RunOptions, config: ReaderConfig
         while pending:
             _collect(pending, record)
     except BaseException:
-        _stop_workers(pool, pending, record)
+        _stop_workers(pool, pending, record, opts, started)
         raise
     pool.shutdown(wait=True)
 
@@ -451,13 +452,16 @@ def _collect(pending: dict, record) -> None:
             record(FileResult(str(item.path), "failed", reason="its worker process died (out of memory?)"))
 
 
-def _stop_workers(pool: ProcessPoolExecutor, pending: dict, record) -> None:
-    """End the run's worker processes now: what they finished is recorded, what they were doing is not written."""
+def _stop_workers(pool: ProcessPoolExecutor, pending: dict, record, opts: RunOptions, since: float) -> None:
+    """End the run's worker processes now. What they finished is recorded (a file whose outputs a worker wrote in
+    its last moments too, found on disk); what they were doing is not written (writes are atomic)."""
+    unrecorded = []
     for future, item in list(pending.items()):
         if future.done() and not future.cancelled() and future.exception() is None:
             record(future.result())
         else:
             future.cancel()
+            unrecorded.append(item)
     processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         if process.is_alive():
@@ -467,3 +471,8 @@ def _stop_workers(pool: ProcessPoolExecutor, pending: dict, record) -> None:
         process.join(timeout=10)
         if process.is_alive():
             process.kill()
+    for item in unrecorded:
+        txt = primary_output(item, opts)
+        marker = txt if txt.is_file() else txt.with_suffix(".pages")
+        if is_finished(item, opts) and marker.stat().st_mtime >= since:
+            record(FileResult(str(item.path), "done"))

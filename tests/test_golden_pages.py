@@ -45,3 +45,26 @@ def test_shipped_detector_finds_every_line_of_a_golden_page():
     lines = Detector().detect(page)
     assert len(lines) == 5  # a heading and four lines of text
     assert all(0.0 <= d.score <= 1.0 and d.box.width > 0 and d.box.height > 0 for d in lines)
+
+
+def test_shipped_detector_finds_lines_on_small_clean_two_line_images():
+    """Issue 13's probe saw no line found on a few legible two-line images: a seeded handful of them, each read."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    from yocr.detector.predictor import Detector
+
+    rng = np.random.default_rng(13)
+    words = ["TOTAL", "CASH", "Invoice", "12.50", "Thank you", "CHANGE", "RM 9.90", "Receipt No", "Date", "Qty 2"]
+    font_file = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    detector = Detector()
+    for k in range(8):
+        width, height, size = int(rng.integers(200, 900)), int(rng.integers(80, 400)), int(rng.integers(14, 40))
+        image = Image.new("RGB", (width, height), "white")
+        draw, font = ImageDraw.Draw(image), ImageFont.truetype(font_file, size)
+        top = int(rng.integers(5, max(6, height // 3)))
+        for i in range(2):
+            draw.text((int(rng.integers(5, 40)), top + int(i * 1.6 * size)), " ".join(rng.choice(words, 2)), font=font,
+                      fill="black")
+        found = detector.detect(np.asarray(image)[:, :, ::-1].copy())
+        assert len(found) >= 1, (k, width, height, size)

@@ -307,3 +307,38 @@ def test_huge_pdf_pages_render_at_a_bounded_size(tmp_path, monkeypatch):
     Image.new("RGB", (2000, 1000), "white").save(tmp_path / "wide.pdf", resolution=72)
     (page,) = image_mod.load_pages(tmp_path / "wide.pdf")
     assert page.width * page.height <= 100_000 and page.width > 1.9 * page.height
+
+
+@pytest.mark.skipif(not __import__("shutil").which("tesseract"), reason="tesseract is not installed")
+def test_sigterm_to_a_run_with_workers_ends_its_workers_and_counts_what_was_written(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for k in range(40):
+        cv2.imwrite(str(src / f"{k:02d}.png"), page_image([(20, 20, f"INVOICE {k}"), (20, 120, "TOTAL 9.50")]))
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom yocr.pipeline.reader import ReaderConfig\n"
+        "from yocr.pipeline.run import RunOptions, run\n"
+        f"s = run([{str(src)!r}], RunOptions(Path({str(out)!r}), workers=2), ReaderConfig(engine='tesseract-page'))\n"
+        "print('SUMMARY', s.done, s.interrupted, flush=True)\nsys.exit(s.exit_code)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    parent = psutil.Process(proc.pid)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out.is_dir() and list(out.glob("*.txt"))):
+        time.sleep(0.2)  # the workers have started and written a first file
+    children = parent.children(recursive=True)
+    assert len(children) >= 2
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    gone, alive = psutil.wait_procs(children, timeout=20)
+    assert not alive, [p.cmdline() for p in alive]
+    done = int(stdout.split()[1])
+    assert done == len(list(out.glob("*.txt"))) < 40
+    assert not list(out.glob(".*.tmp")) and not (out / ".yocr-run.lock").exists()
