@@ -298,13 +298,16 @@ def bench_lines_cmd(
     case_sensitive: bool = typer.Option(False, help="Score letter case (off: SROIE is all upper case)."),
     limit: int = typer.Option(0, help="Score a seeded random subset of this many lines (0: all)."),
     tune: int = typer.Option(100, help="Crops used to pick Tesseract's best mode, scale and margin."),
+    alnum: bool = typer.Option(
+        False, help="Compare letters and digits only (scene words, plates: punctuation and spaces ignored)."
+    ),
 ) -> None:
     """Recognition on ground-truth line crops: CER, WER, exact lines and lines/s per engine, in one run."""
     from yocr.bench.lines import bench_lines
 
     try:
         results = bench_lines(labels, out, [e.strip() for e in engines.split(",") if e.strip()],
-                              str(weights) if weights else None, case_sensitive, limit, tune)
+                              str(weights) if weights else None, case_sensitive, limit, tune, alnum=alnum)
     except (YocrError, OSError) as exc:
         _fail(exc)
     for r in results:

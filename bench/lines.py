@@ -86,6 +86,10 @@ def load_crops(samples: list[Sample]) -> tuple[list[np.ndarray], list[Sample], l
     return images, kept, problems
 
 
+def alnum_only(text: str) -> str:
+    return "".join(c for c in text if c.isalnum())
+
+
 def bench_lines(
     labels: list[Path],
     out: Path,
@@ -95,7 +99,10 @@ def bench_lines(
     limit: int = 0,
     tune: int = 100,
     seed: int = 0,
+    alnum: bool = False,
 ) -> list[LineScores]:
+    """Score each engine on labelled crops. ``alnum`` compares letters and digits only (the scene-text protocol:
+    punctuation and spaces ignored), for word crops and plates."""
     samples: list[Sample] = []
     for f in labels:
         samples += read_labels(f)[0]
@@ -105,7 +112,7 @@ def bench_lines(
     images, samples, problems = load_crops(samples)
     if not samples:
         raise YocrError("no readable labelled line images to benchmark")
-    truths = [s.label for s in samples]
+    truths = [alnum_only(s.label) if alnum else s.label for s in samples]
     results: list[LineScores] = []
     readings: dict[str, list[str]] = {}
     for name in engines:
@@ -122,7 +129,7 @@ def bench_lines(
         t = time.perf_counter()
         reads = engine(images)
         seconds = time.perf_counter() - t
-        texts = [r.text for r in reads]
+        texts = [alnum_only(r.text) if alnum else r.text for r in reads]
         right = metrics.exact_matches(texts, truths, case_sensitive)
         bins, gap = metrics.calibration([r.confidence for r in reads], right)
         readings[name] = texts

@@ -206,3 +206,15 @@ def test_line_store_round_trips_and_trains_like_loose_files(tmp_path):
     ds = LineDataset(stored, Charset.extended(), 32, 512, augment=False)
     x, target, _, _ = ds[5]
     assert x.shape[0] == 32 and Charset.extended().decode_indices(target) == stored[5].label
+
+
+def test_bench_lines_alnum_protocol_ignores_punctuation_and_spaces(tmp_path):
+    from yocr.bench.lines import alnum_only, bench_lines
+
+    assert alnum_only("Café, Noël!  No.5") == "CaféNoëlNo5"
+    (tmp_path / "images").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "0.png"), render_line("TOTAL 12.50"))
+    (tmp_path / "labels.txt").write_text("0.png TOTAL: 12,50!\n")
+    strict = bench_lines([tmp_path / "labels.txt"], tmp_path / "a", ["crnn"])[0]
+    scene = bench_lines([tmp_path / "labels.txt"], tmp_path / "b", ["crnn"], alnum=True)[0]
+    assert strict.accuracy == 0.0 and scene.accuracy == 1.0
