@@ -653,6 +653,17 @@ def _csv_value(v) -> str:
 
 def page_markdown(report: PageReport, data: dict, cfg: PageBenchConfig, command: str, machine: str,
                   load_note: str) -> str:
+    """``pages.md``: what was run on what, the table, the checks, the engines, how it is measured, the worst lines."""
+    md = _run_header(data, cfg, command, machine, load_note) + _score_table(report.scores)
+    md += step_table(report.scores) + checks(report) + _engines_section(report) + _method_section(cfg)
+    if report.scores:
+        md += ["## Accuracy against speed", "", "![word F1 against pages per second](pages-chart.png)", ""]
+    for dataset, worst in report.worst.items():
+        md += _worst_section(dataset, worst)
+    return "\n".join(md)
+
+
+def _run_header(data: dict, cfg: PageBenchConfig, command: str, machine: str, load_note: str) -> list[str]:
     folded = "letter case folded" if not cfg.case_sensitive else "letter case scored (SROIE still folded: its " \
                                                                   "transcriptions are upper case)"
     which = (f"; characters {cfg.ignore!r} dropped" if cfg.ignore else "") + (
@@ -665,14 +676,22 @@ def page_markdown(report: PageReport, data: dict, cfg: PageBenchConfig, command:
                                 for name, d in data.items()) + ".", ""]
     md += [f"Scoring: {folded}{which}; line boxes matched at IoU {cfg.iou} against the ground truth merged into "
            f"lines by rows (gap {cfg.gap} x the row height).", ""]
-    md += ["| data | engine | pages | word P | word R | word F1 | page CER | line P | line R | line F1 | rows F1 | "
-           "pages/s | p50 s | p95 s | load s | whole run s | peak MB |", "|---|" * 1 + "---|" * 16]
-    for s in report.scores:
+    return md
+
+
+def _score_table(scores: Sequence[PageScores]) -> list[str]:
+    md = ["| data | engine | pages | word P | word R | word F1 | page CER | line P | line R | line F1 | rows F1 | "
+          "pages/s | p50 s | p95 s | load s | whole run s | peak MB |", "|---|" * 1 + "---|" * 16]
+    for s in scores:
         md.append(f"| {s.dataset} | {s.engine} | {s.pages} | {s.word_precision:.3f} | {s.word_recall:.3f} | "
                   f"**{s.word_f1:.3f}** | {s.page_cer:.3f} | {s.det_precision:.3f} | {s.det_recall:.3f} | "
                   f"{s.det_f1:.3f} | {s.row_f1:.3f} | {s.pages_per_second:.2f} | {s.latency_p50:.2f} | "
                   f"{s.latency_p95:.2f} | {s.load_seconds:.1f} | {s.run_seconds:.1f} | {_fmt(s.peak_mb, '{:.0f}')} |")
-    md += [""] + step_table(report.scores) + checks(report)
+    return md + [""]
+
+
+def _engines_section(report: PageReport) -> list[str]:
+    md = []
     if report.skipped or report.failed:
         md += ["## Engines not run", ""]
         md += [f"- {name}: skipped, {reason}" for name, reason in report.skipped.items()]
@@ -680,42 +699,45 @@ def page_markdown(report: PageReport, data: dict, cfg: PageBenchConfig, command:
         md.append("")
     md += ["## Engines", ""]
     md += [f"- **{e}**: {s}" for e, s in dict.fromkeys((s.engine, s.settings) for s in report.scores)]
-    md += ["", "## How the figures are measured", "",
-           "- **word P / R / F1**: the words of the page text (split at white space) matched as multisets against "
-           "the words of the ground truth, summed over the pages (micro average); reading order does not count.",
-           "- **page CER**: character edits from the page text to the ground truth (lines in reading order, white "
-           "space runs collapsed to one space) over the truth's characters, summed over pages; reading order counts.",
-           "- **line P / R / F1**: the boxes the engine read text in, one to one against the row-merged truth "
-           f"lines at IoU {cfg.iou}. For the yocr engines these are the detector's boxes (its training targets are "
-           "the same row-merged lines); **rows F1** scores the output lines instead, where yocr joins every cell "
-           "of a printed row into one line (so rows whose cells the truth keeps apart stop matching). Tesseract "
-           "and RapidOCR give one box per output line, so both columns agree for them.",
-           "- **pages/s**: pages over the wall time of reading them (loading each image and reading it; model "
-           "loading excluded); Tesseract on whole pages reads one page per CPU at a time, single-threaded "
-           "(`OMP_THREAD_LIMIT=1`), its best throughput. **p50, p95**: one page's latency.",
-           "- **load s**: model loading, imports included; **whole run s**: model loading plus every page, as a "
-           "`yocr run` over the folder would spend (Python start-up excluded).",
-           "- **peak MB**: " + ("each engine runs in a fresh process; its own peak resident set (`VmHWM`) and, "
-                                "sampled every 50 ms, its resident set plus its child processes' (Tesseract); the "
-                                "larger of the two." if cfg.isolate else
-                                "n/a: the engines ran in this process (--no-isolate)."),
-           "- Timings are wall-clock on the machine above, with whatever else it was running.", ""]
-    if report.scores:
-        md += ["## Accuracy against speed", "", "![word F1 against pages per second](pages-chart.png)", ""]
-    for dataset, worst in report.worst.items():
-        engines = list(worst[0].readings) if worst else []
-        md += [f"## Worst-read lines: {dataset}", "",
-               "Each engine's reading is the words of its output on the truth line's row that lie over the truth "
-               "box, or the row's words that best match the truth when they match better (an engine may join a "
-               "row's cells into one line); ∅: nothing read there. Lines are taken in turn from each engine's "
-               "worst; the figure in brackets is the line's CER.", "",
-               f"![worst lines of {dataset}](pages-gallery-{dataset}.png)", "",
-               "| crop | page | truth | " + " | ".join(engines) + " |", "|---|---|---|" + "---|" * len(engines)]
-        for k, w in enumerate(worst):
-            cells = " | ".join(f"{_md(w.readings[e])} ({w.cers[e]:.2f})" for e in engines)
-            md.append(f"| ![](pages-gallery/{dataset}-{k:02d}.png) | {Path(w.image).name} | {_md(w.truth)} | {cells} |")
-        md.append("")
-    return "\n".join(md)
+    return md
+
+
+def _method_section(cfg: PageBenchConfig) -> list[str]:
+    return ["", "## How the figures are measured", "",
+            "- **word P / R / F1**: the words of the page text (split at white space) matched as multisets against "
+            "the words of the ground truth, summed over the pages (micro average); reading order does not count.",
+            "- **page CER**: character edits from the page text to the ground truth (lines in reading order, white "
+            "space runs collapsed to one space) over the truth's characters, summed over pages; reading order counts.",
+            "- **line P / R / F1**: the boxes the engine read text in, one to one against the row-merged truth "
+            f"lines at IoU {cfg.iou}. For the yocr engines these are the detector's boxes (its training targets are "
+            "the same row-merged lines); **rows F1** scores the output lines instead, where yocr joins every cell "
+            "of a printed row into one line (so rows whose cells the truth keeps apart stop matching). Tesseract "
+            "and RapidOCR give one box per output line, so both columns agree for them.",
+            "- **pages/s**: pages over the wall time of reading them (loading each image and reading it; model "
+            "loading excluded); Tesseract on whole pages reads one page per CPU at a time, single-threaded "
+            "(`OMP_THREAD_LIMIT=1`), its best throughput. **p50, p95**: one page's latency.",
+            "- **load s**: model loading, imports included; **whole run s**: model loading plus every page, as a "
+            "`yocr run` over the folder would spend (Python start-up excluded).",
+            "- **peak MB**: " + ("each engine runs in a fresh process; its own peak resident set (`VmHWM`) and, "
+                                 "sampled every 50 ms, its resident set plus its child processes' (Tesseract); the "
+                                 "larger of the two." if cfg.isolate else
+                                 "n/a: the engines ran in this process (--no-isolate)."),
+            "- Timings are wall-clock on the machine above, with whatever else it was running.", ""]
+
+
+def _worst_section(dataset: str, worst: Sequence[WorstLine]) -> list[str]:
+    engines = list(worst[0].readings) if worst else []
+    md = [f"## Worst-read lines: {dataset}", "",
+          "Each engine's reading is the words of its output on the truth line's row that lie over the truth "
+          "box, or the row's words that best match the truth when they match better (an engine may join a "
+          "row's cells into one line); ∅: nothing read there. Lines are taken in turn from each engine's "
+          "worst; the figure in brackets is the line's CER.", "",
+          f"![worst lines of {dataset}](pages-gallery-{dataset}.png)", "",
+          "| crop | page | truth | " + " | ".join(engines) + " |", "|---|---|---|" + "---|" * len(engines)]
+    for k, w in enumerate(worst):
+        cells = " | ".join(f"{_md(w.readings[e])} ({w.cers[e]:.2f})" for e in engines)
+        md.append(f"| ![](pages-gallery/{dataset}-{k:02d}.png) | {Path(w.image).name} | {_md(w.truth)} | {cells} |")
+    return md + [""]
 
 
 #: The reader's steps in pipeline order (page timings; ``detector_*`` split the ``detect`` step).

@@ -68,3 +68,18 @@ def test_shipped_detector_finds_lines_on_small_clean_two_line_images():
                       fill="black")
         found = detector.detect(np.asarray(image)[:, :, ::-1].copy())
         assert len(found) >= 1, (k, width, height, size)
+
+
+def test_detect_reads_pdfs_and_honours_exif_through_the_one_loader(tmp_path):
+    from PIL import Image
+
+    letter = Image.open(PAGES / "letter.png").convert("RGB")
+    letter.save(tmp_path / "letter.pdf", resolution=100)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored on its side; viewers turn it upright
+    letter.rotate(90, expand=True).save(tmp_path / "turned.jpg", exif=exif, quality=95)
+    result = CliRunner().invoke(app, ["detect", str(tmp_path / "letter.pdf"), str(tmp_path / "turned.jpg")])
+    assert result.exit_code == 0, result.output
+    pdf, jpg = json.loads(result.stdout)
+    assert pdf["width"] > 0 and len(pdf["lines"]) >= 4  # the PDF page, rendered
+    assert (jpg["width"], jpg["height"]) == letter.size and len(jpg["lines"]) >= 4  # upright, as `yocr run` reads it
