@@ -56,6 +56,8 @@ def register(app: typer.Typer) -> None:
         deskew: bool = typer.Option(True, help="Straighten slightly rotated line crops before reading them."),
         batch_size: int = typer.Option(64, help="Line crops per recognizer batch."),
         device: str = typer.Option("cpu", help="'cpu', 'cuda' or 'auto'."),
+        runtime: str = typer.Option("auto", help="Run the networks on 'onnx' (the .onnx files beside the weights, "
+                                                 "written by yocr export), 'torch', or 'auto' (onnx when it can)."),
     ) -> None:
         """Read photos and scans: one NAME.txt per image (one line per text line), written under --out.
 
@@ -77,7 +79,7 @@ def register(app: typer.Typer) -> None:
                 engine=engine, recognizer=recognizer, fallback=fallback, fallback_below=fallback_below,
                 detector_weights=detector_weights, recognizer_weights=recognizer_weights, imgsz=imgsz, conf=conf,
                 tile=tile, margin=margin, deskew=deskew, batch_size=batch_size, allow=allow,
-                rules=str(rules) if rules else None, device=device,
+                rules=str(rules) if rules else None, device=device, runtime=runtime,
             )
             from yocr.outputs.files import parse_formats
 

@@ -53,6 +53,7 @@ class ReaderConfig:
     allow: str | None = None
     rules: str | None = None  # file of regex substitutions
     device: str = "cpu"
+    runtime: str = "auto"  # the networks on "onnx" (the .onnx beside the weights), "torch", or "auto": onnx when it can
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -65,6 +66,9 @@ class ReaderConfig:
             raise YocrError("--fallback-below and --conf must lie in [0, 1]")
         if self.margin < 0 or self.batch_size < 1:
             raise YocrError("--margin must be >= 0 and --batch-size >= 1")
+        from yocr.runtime import check_runtime
+
+        check_runtime(self.runtime)
 
 
 class DetectorLike(Protocol):
@@ -101,12 +105,14 @@ def build_stages(cfg: ReaderConfig) -> Stages:
     from yocr.detector.predictor import Detector
 
     detector = _load_model("detector", cfg.detector_weights, lambda: Detector(
-        cfg.detector_weights, imgsz=cfg.imgsz, conf=cfg.conf, device=cfg.device, tile=cfg.tile))
+        cfg.detector_weights, imgsz=cfg.imgsz, conf=cfg.conf, device=cfg.device, tile=cfg.tile,
+        runtime=cfg.runtime))
     if cfg.recognizer == "crnn":
         from yocr.recognizer.predictor import Recognizer
 
         recognizer = _load_model("recognizer", cfg.recognizer_weights, lambda: Recognizer(
-            cfg.recognizer_weights, device=cfg.device, batch_size=cfg.batch_size, allow=cfg.allow))
+            cfg.recognizer_weights, device=cfg.device, batch_size=cfg.batch_size, allow=cfg.allow,
+            runtime=cfg.runtime))
         recognize: LineReader = recognizer.read
     else:
         recognize = tesseract_lines()

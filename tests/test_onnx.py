@@ -136,3 +136,18 @@ def test_reading_on_onnx_never_imports_torch_or_ultralytics():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_onnx_and_pytorch_read_the_golden_pages_alike():
+    if not DETECTOR_PT.is_file():
+        pytest.skip("no shipped detector weights")
+    from yocr.pipeline.reader import Reader, ReaderConfig
+
+    texts = {}
+    for name in ("onnx", "torch"):
+        reader = Reader(ReaderConfig(fallback="none", runtime=name))
+        assert reader.stages.detector.runtime == name
+        texts[name] = [reader.read(str(p)).text for p in sorted((GOLDEN / "pages").glob("*.png"))]
+    assert texts["onnx"] == texts["torch"] and all(texts["onnx"])
+    with pytest.raises(YocrError, match="unknown runtime"):
+        ReaderConfig(runtime="gpu")
