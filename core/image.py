@@ -126,7 +126,7 @@ def _open_image(name: str, stream) -> tuple[Image.Image, int]:
     """The opened image (not decoded yet) and its number of frames."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
+            warnings.simplefilter("ignore")  # Pillow's warnings on odd headers; our own size limit is checked below
             image = Image.open(stream)
             _check_size(name, image.width, image.height)
             return image, int(getattr(image, "n_frames", 1) or 1)
@@ -150,20 +150,26 @@ def work_factor(width: int, height: int) -> float:
 def _frame(name: str, image: Image.Image, index: int) -> tuple[np.ndarray, tuple[int, int]]:
     """Frame ``index`` as BGR, scaled down past ``WORK_PIXELS``, and its original ``(width, height)``."""
     try:
-        image.seek(index)
-        _check_size(name, image.width, image.height)  # every frame of a multi-page file has its own size
-        factor = work_factor(image.width, image.height)
-        if factor > 1 and index == 0 and image.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 size directly
-            image.draft(image.mode, (int(image.width / factor), int(image.height / factor)))
-        image.load()
-        frame = ImageOps.exif_transpose(image) if index == 0 else image
-        return _shrink(frame)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a damaged file fails below, or is read: no warnings on the console
+            return _decode(name, image, index)
     except ImageLoadError:
         raise
     except MemoryError:
         raise ImageLoadError(name, "out of memory decoding the image") from None
     except Exception as exc:  # Pillow's decoders raise OSError, ValueError, TypeError, SyntaxError, EOFError, ...
         raise ImageLoadError(name, f"truncated or corrupt image: {exc}") from None
+
+
+def _decode(name: str, image: Image.Image, index: int) -> tuple[np.ndarray, tuple[int, int]]:
+    image.seek(index)
+    _check_size(name, image.width, image.height)  # every frame of a multi-page file has its own size
+    factor = work_factor(image.width, image.height)
+    if factor > 1 and index == 0 and image.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 size directly
+        image.draft(image.mode, (int(image.width / factor), int(image.height / factor)))
+    image.load()
+    frame = ImageOps.exif_transpose(image) if index == 0 else image
+    return _shrink(frame)
 
 
 def _shrink(frame: Image.Image) -> tuple[np.ndarray, tuple[int, int]]:
