@@ -65,25 +65,37 @@ def f1_score(precision: float, recall: float) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
+class PrecisionRecall:
+    """Precision, recall and F1 of anything that counts ``matches()``: (matched, predicted, true)."""
+
+    def matches(self) -> tuple[float, float, float]:
+        raise NotImplementedError
+
+    @property
+    def precision(self) -> float:
+        matched, predicted, _ = self.matches()
+        return ratio(matched, predicted)
+
+    @property
+    def recall(self) -> float:
+        matched, _, truth = self.matches()
+        return ratio(matched, truth)
+
+    @property
+    def f1(self) -> float:
+        return f1_score(self.precision, self.recall)
+
+
 @dataclass(frozen=True)
-class WordCounts:
+class WordCounts(PrecisionRecall):
     """Words of a prediction matched against a truth as multisets of whitespace tokens (order does not count)."""
 
     matched: int = 0
     predicted: int = 0
     truth: int = 0
 
-    @property
-    def precision(self) -> float:
-        return ratio(self.matched, self.predicted)
-
-    @property
-    def recall(self) -> float:
-        return ratio(self.matched, self.truth)
-
-    @property
-    def f1(self) -> float:
-        return f1_score(self.precision, self.recall)
+    def matches(self) -> tuple[float, float, float]:
+        return self.matched, self.predicted, self.truth
 
     def __add__(self, other: "WordCounts") -> "WordCounts":
         return WordCounts(self.matched + other.matched, self.predicted + other.predicted, self.truth + other.truth)

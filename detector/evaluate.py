@@ -23,7 +23,7 @@ from yocr.core.splits import FUNSD_VAL_COUNT, SROIE_VAL
 from yocr.data.annotations import AnnotatedPage, funsd_pages, sroie_pages
 from yocr.data.rows import merge_rows
 from yocr.errors import YocrError
-from yocr.metrics import f1_score, ratio
+from yocr.metrics import PrecisionRecall, ratio
 
 
 def match_boxes(pred: Sequence[BoxLike], truth: Sequence[BoxLike], iou_threshold: float = MATCH_IOU) -> list[tuple[int, int, float]]:
@@ -45,7 +45,7 @@ def match_boxes(pred: Sequence[BoxLike], truth: Sequence[BoxLike], iou_threshold
 
 
 @dataclass
-class DetectionScores:
+class DetectionScores(PrecisionRecall):
     """Counts and rates of one benchmark set."""
 
     name: str = ""
@@ -55,17 +55,8 @@ class DetectionScores:
     truths: int = 0
     seconds: float = 0.0  # detection time only (no image loading)
 
-    @property
-    def precision(self) -> float:
-        return ratio(self.true_positives, self.predictions)
-
-    @property
-    def recall(self) -> float:
-        return ratio(self.true_positives, self.truths)
-
-    @property
-    def f1(self) -> float:
-        return f1_score(self.precision, self.recall)
+    def matches(self) -> tuple[float, float, float]:
+        return self.true_positives, self.predictions, self.truths
 
     @property
     def seconds_per_page(self) -> float:
