@@ -118,17 +118,16 @@ class Charset:
     def ctc_steps(self, probs: np.ndarray) -> list[tuple[int, int, float]]:
         """Where :meth:`ctc_greedy` read each character of its text: ``(first step, last step, probability)`` per
         character (the run of steps that emitted it, and its best step's probability), for word boxes."""
-        probs = np.asarray(probs, dtype=np.float64)
+        probs = np.asarray(probs)
+        if len(probs) == 0:
+            return []
         best = probs.argmax(axis=1)
-        best_p = probs[np.arange(len(best)), best]
-        starts = [i for i in range(len(best)) if best[i] != self.blank and (i == 0 or best[i] != best[i - 1])]
-        out = []
-        for i in starts:
-            j = i
-            while j + 1 < len(best) and best[j + 1] == best[i]:
-                j += 1
-            out.append((i, j, float(np.clip(best_p[i : j + 1].max(), 0.0, 1.0))))
-        return out
+        best_p = probs[np.arange(len(best)), best].astype(np.float64)
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(best)) + 1])  # runs of one class
+        ends = np.concatenate([starts[1:] - 1, [len(best) - 1]])
+        peaks = np.maximum.reduceat(best_p, starts).clip(0.0, 1.0)
+        keep = best[starts] != self.blank
+        return [(int(a), int(b), float(p)) for a, b, p in zip(starts[keep], ends[keep], peaks[keep])]
 
     def restrict_mask(self, allow: str) -> np.ndarray:
         """A boolean mask over classes keeping the blank and the characters of ``allow``."""
