@@ -179,6 +179,13 @@ def test_resume_refuses_a_finished_run_only_with_a_clear_error(trained, tmp_path
     assert result.exit_code == 2 and "--resume" in result.output
 
 
+def test_postprocess_clips_boxes_to_the_page_and_drops_those_outside_it():
+    detector = Detector.from_yolo(object(), imgsz=640, snap=False)
+    boxes = np.array([[-20, -5, 300, 50], [250, 10, 400, 60], [30, 100, 90, 120]], float)
+    found = detector.postprocess(boxes, np.array([0.9, 0.8, 0.7]), np.zeros(3, bool), 240, 180)
+    assert sorted(d.box for d in found) == [(0, 0, 240, 50), (30, 100, 90, 120)]
+
+
 def test_detector_returns_line_boxes_inside_the_image(trained):
     image = np.full((180, 240, 3), 255, np.uint8)
     cv2.putText(image, "TOTAL 12.00", (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 2)
