@@ -149,6 +149,24 @@ def test_malformed_checkpoints_are_one_clear_error_naming_the_file(tmp_path, opt
     assert "bad.pt" in result.output and expected in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("damage", ["impossible height", "no charset"])
+def test_a_damaged_shipped_recognizer_checkpoint_is_one_clear_error(tmp_path, damage):
+    import torch
+
+    from yocr.recognizer.checkpoint import default_weights
+
+    state = torch.load(default_weights(), map_location="cpu", weights_only=True)
+    if damage == "no charset":
+        del state["charset"]
+    else:
+        state["model_config"]["height"] = 3
+    torch.save(state, tmp_path / "bad.pt")
+    result = runner.invoke(app, ["run", str(_png(tmp_path / "a.png")), "--out", str(tmp_path / "out"),
+                                 "--recognizer-weights", str(tmp_path / "bad.pt"), "--fallback", "none"])
+    assert result.exit_code == EXIT_CONFIG, result.output
+    assert "bad.pt" in result.output and "recognizer checkpoint" in result.output and "Traceback" not in result.output
+
+
 def test_option_values_out_of_range_are_a_usage_error(tmp_path):
     result = runner.invoke(app, ["run", str(tmp_path), "--out", str(tmp_path / "o"), "--conf", "7"])
     assert result.exit_code == EXIT_USAGE and "--conf" in result.output
