@@ -149,17 +149,19 @@ class PageReader:
     def read(self, item: InputFile, image: np.ndarray, index: int, count: int) -> int:
         """Read one page and write what it completes; its line count."""
         part = part_path(item, self.opts, index)
-        if count > 1 and part.is_file():  # read by an earlier, interrupted run
-            return len(json.loads(part.read_text(encoding="utf-8"))["lines"])
-        page = self.reader.read_page(PageImage(np.array(image), index, count, str(item.path)))  # a writable copy
-        if self.opts.overlay:
-            write_overlay(item, image, page, self.opts)
-        if count == 1:
-            write_outputs(item, [page], self.opts)
+        if count > 1 and part.is_file():  # read by an earlier run or a killed actor: only the assembly may be missing
+            lines = len(json.loads(part.read_text(encoding="utf-8"))["lines"])
         else:
+            page = self.reader.read_page(PageImage(np.array(image), index, count, str(item.path)))  # a writable copy
+            if self.opts.overlay:
+                write_overlay(item, image, page, self.opts)
+            if count == 1:
+                write_outputs(item, [page], self.opts)
+                return len(page.lines)
             atomic_write_text(part, json.dumps(page.to_dict()) + "\n")
-            assemble(item, count, self.opts)
-        return len(page.lines)
+            lines = len(page.lines)
+        assemble(item, count, self.opts)
+        return lines
 
 
 # --- the driver ---------------------------------------------------------------------------------------------------

@@ -102,18 +102,25 @@ def test_ray_run_resumes(tmp_path, local_ray):
     # An interrupted earlier run: receipt.png done (and edited since), page 2 of scan.tif read but not assembled.
     run([src / "receipt.png"], opts, reader=stub_reader())
     (out / "receipt.txt").write_text("kept\n")
-    item = next(it for it in expand_inputs([src])[0] if it.path.name == "scan.tif")
-    part = part_path(item, opts, 1)
-    part.parent.mkdir(parents=True)
-    page = stub_reader().read_array(page_image([(20, 20, "X")]), source=str(item.path), page=1, pages=3)
-    read = page.to_dict()
-    read["lines"][0]["text"] = "read before"
-    part.write_text(json.dumps(read))
-    (part.parent / ".00002.json.123.tmp").write_text("half a file")  # a write the crash cut short
+    # And every page of doc.pdf read, but the file not written (its last actor was killed in between).
+    items = {it.path.name: it for it in expand_inputs([src])[0]}
+
+    def read_before(name: str, index: int, pages: int) -> None:
+        page = stub_reader().read_array(page_image([(20, 20, "X")]), source=str(items[name].path), page=index,
+                                        pages=pages).to_dict()
+        page["lines"][0]["text"] = "read before"
+        part_path(items[name], opts, index).parent.mkdir(parents=True, exist_ok=True)
+        part_path(items[name], opts, index).write_text(json.dumps(page))
+
+    read_before("scan.tif", 1, 3)
+    read_before("doc.pdf", 0, 2)
+    read_before("doc.pdf", 1, 2)
+    (part_path(items["scan.tif"], opts, 2).with_name(".00002.json.123.tmp")).write_text("half a file")  # cut short
     first = run_on_ray([src], opts, ray_opts=POOL, make_reader=stub_reader)
     assert (first.done, first.skipped, first.failed) == (5, 1, 2)
     assert (out / "receipt.txt").read_text() == "kept\n"
     assert (out / "scan.txt").read_text() == "word\fread before\fword\nword\nword\n"  # the part was reused
+    assert (out / "doc.txt").read_text() == "read before\fread before\n"  # assembled from its parts alone
     assert not (out / PARTS_DIR).exists()
     again = run_on_ray([src], opts, ray_opts=POOL, make_reader=stub_reader)
     assert (again.done, again.skipped, again.failed) == (0, 6, 2)
