@@ -316,6 +316,32 @@ def bench_lines_cmd(
     err.print(f"report: {out / 'lines.md'}")
 
 
+@bench_app.command("outputs")
+def bench_outputs_cmd(
+    data: Path = typer.Argument(..., help="Folder holding sroie-train/ and funsd-train/."),
+    out: Path = typer.Option(Path("runs/bench-outputs"), help="Report folder: outputs.md, outputs.json, the files."),
+    receipts: int = typer.Option(10, help="SROIE validation receipts to read (from 526; 100 for all)."),
+    forms: int = typer.Option(5, help="FUNSD validation forms to read (30 for all)."),
+) -> None:
+    """Word boxes against SROIE's segment boxes, and the searchable PDF read back with pdftotext (hOCR, ALTO, TSV
+    written too)."""
+    from yocr.bench.outputs import bench_outputs
+
+    try:
+        report = bench_outputs(data, out, receipts, forms)
+    except (YocrError, OSError) as exc:
+        _fail(exc)
+    wb = report["word_boxes"]
+    print(f"word boxes: {wb['words']} words of {wb['read_exactly']} exactly read segments; inside "
+          + ", ".join(f"{share:.3f} (grown by {float(t):.0%})" for t, share in wb["inside"].items()))
+    if isinstance(report["pdf"], list) and report["pdf"]:
+        f1s = [r["f1"] for r in report["pdf"]]
+        print(f"pdf: {len(f1s)} pages, word F1 min {min(f1s):.4f}; words inside their box min "
+              f"{min(r['placed'] for r in report['pdf']):.3f}")
+    print(f"writing every format: {report['seconds']['write_share']:.1%} of reading and writing")
+    err.print(f"report: {out / 'outputs.md'}")
+
+
 @bench_app.command("pages")
 def bench_pages_cmd(
     data: Optional[Path] = typer.Argument(None, help="Folder holding sroie-train/ and funsd-train/ (both optional)."),

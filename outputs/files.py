@@ -61,7 +61,7 @@ def combine_run_pdfs(inputs: Iterable[str | Path], out: Path, target: Path) -> P
     from yocr.outputs.pdf import combine_pdfs
     from yocr.pipeline.load import expand_inputs
 
-    items, _ = expand_inputs(inputs)
+    items, _ = expand_inputs(inputs, exclude=out)
     parts = []
     for item in items:
         whole = out / f"{item.rel}.pdf"

@@ -8,6 +8,7 @@ OCRmyPDF and hocr-tools read it.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Sequence
 
 from yocr.outputs.words import page_lines, union
@@ -29,8 +30,9 @@ def _wconf(confidence: float) -> str:
 def page_element(page, number: int = 1) -> ET.Element:
     """The ``ocr_page`` element of one page; ``number`` (1-based) makes the ids unique in a document."""
     width, height = int(page.width), int(page.height)
-    image = str(getattr(page, "source", "") or "").replace('"', "")
-    title = f'image "{image}"; ' if image and not image.startswith("<") else ""
+    source = str(getattr(page, "source", "") or "")
+    image = Path(source).name.replace('"', "") if source and not source.startswith("<") else ""
+    title = f'image "{image}"; ' if image else ""
     title += f"bbox 0 0 {width} {height}; ppageno {number - 1}"
     div = ET.Element("div", {"class": "ocr_page", "id": f"page_{number}", "title": title})
     lines = page_lines(page)

@@ -367,3 +367,60 @@ def test_a_reading_has_word_boxes_in_step_with_its_lines():
             assert line.box[1] - 0.5 <= w.box[1] < w.box[3] <= line.box[3] + 0.5
     assert page.to_alto().count("<String ") == page.to_hocr().count('class="ocrx_word"') == sum(
         len(ln.words) for ln in page.lines)
+
+
+GOLDEN = Path(__file__).parent / "golden" / "pages"
+
+
+def _without_confidences(text: str) -> tuple[str, list[float]]:
+    """The document with its word and line confidences taken out (they move in the last digits between the ONNX and
+    PyTorch runtimes), and those confidences in [0, 1]."""
+    import re
+
+    found = [int(v) / 100 for v in re.findall(r"x_wconf (\d+)", text)] + [
+        float(v) for v in re.findall(r' WC="([\d.]+)"', text)]
+    return re.sub(r' WC="[\d.]+"', "", re.sub(r"x_wconf \d+", "x_wconf", text)), found
+
+
+def test_golden_hocr_and_alto_of_a_committed_page(tmp_path):
+    from typer.testing import CliRunner
+
+    from yocr.cli import app
+
+    result = CliRunner().invoke(app, ["run", str(GOLDEN / "letter.png"), "--out", str(tmp_path), "--fallback", "none",
+                                      "--format", "hocr,alto"])
+    assert result.exit_code == 0, result.output
+    for name in ("letter.hocr", "letter.alto.xml"):
+        got, got_conf = _without_confidences((tmp_path / name).read_text(encoding="utf-8"))
+        want, want_conf = _without_confidences((GOLDEN / "expected" / name).read_text(encoding="utf-8"))
+        assert got == want, name
+        assert np.allclose(got_conf, want_conf, atol=0.011), name
+    etree, schema = alto_schema()
+    assert schema.validate(etree.parse(str(GOLDEN / "expected" / "letter.alto.xml"))), schema.error_log
+
+
+def test_bench_outputs_scores_word_boxes_and_the_pdf(tmp_path):
+    """``yocr bench outputs`` on a one-receipt SROIE-style folder made here (numbered as a validation receipt)."""
+    import json
+
+    from yocr.bench.outputs import bench_outputs
+
+    root = tmp_path / "data" / "sroie-train"
+    (root / "img").mkdir(parents=True)
+    (root / "box").mkdir()
+    lines = [["TOTAL", "12.50"], ["CASH", "20.00"]]
+    _, page = rendered_page(root / "img" / "526.jpg", lines=lines)
+    rows = []
+    for line in page.lines:
+        for w in line.words:  # one segment per word, its box a little loose, as hand-drawn boxes are
+            x0, y0, x1, y1 = (int(w.box[0]) - 2, int(w.box[1]) - 2, int(w.box[2]) + 2, int(w.box[3]) + 2)
+            rows.append(f"{x0},{y0},{x1},{y0},{x1},{y1},{x0},{y1},{w.text}")
+    (root / "box" / "526.csv").write_text("\n".join(rows) + "\n")
+    report = bench_outputs(tmp_path / "data", tmp_path / "out", receipts=1, forms=0)
+    wb = report["word_boxes"]
+    assert wb["segments"] == 4 and wb["read_exactly"] == 4 and wb["inside"]["0.1"] == 1.0
+    if isinstance(report["pdf"], list):
+        assert report["pdf"][0]["f1"] == 1.0 and report["pdf"][0]["placed"] == 1.0
+    assert json.loads((tmp_path / "out" / "outputs.json").read_text())["pages"] == 1
+    assert "Word boxes" in (tmp_path / "out" / "outputs.md").read_text()
+    assert (tmp_path / "out" / "sroie" / "526.alto.xml").is_file()
