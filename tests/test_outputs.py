@@ -424,3 +424,48 @@ def test_bench_outputs_scores_word_boxes_and_the_pdf(tmp_path):
     assert json.loads((tmp_path / "out" / "outputs.json").read_text())["pages"] == 1
     assert "Word boxes" in (tmp_path / "out" / "outputs.md").read_text()
     assert (tmp_path / "out" / "sroie" / "526.alto.xml").is_file()
+
+
+def test_tesseract_gives_its_own_word_boxes_in_crop_and_page_pixels():
+    import shutil
+
+    from yocr.pipeline import tesseract
+
+    tsv = ("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
+           "5\t1\t1\t1\t1\t1\t10\t20\t50\t15\t91.5\tTOTAL\n5\t1\t1\t1\t1\t2\t70\t21\t40\t14\t80\t12.50\n")
+    (line,) = tesseract.parse_page_tsv(tsv)  # --engine tesseract-page: the page's own boxes
+    assert [(w.text, tuple(w.box), round(w.confidence, 3)) for w in line.words] == [
+        ("TOTAL", (10, 20, 60, 35), 0.915), ("12.50", (70, 21, 110, 35), 0.8)]
+    if shutil.which("tesseract") is None:
+        pytest.skip("tesseract is not installed")
+    font = ImageFont.truetype(FONT, 26)
+    image = Image.new("L", (330, 44), 255)
+    draw = ImageDraw.Draw(image)
+    truth = []
+    x = 8.0
+    for w in ("TOTAL", "AMOUNT", "12.50"):
+        truth.append(draw.textbbox((x, 8), w, font=font))
+        draw.text((x, 8), w, font=font, fill=0)
+        x = truth[-1][2] + draw.textlength("  ", font=font)
+    (reading,) = tesseract.read_lines([np.asarray(image)])  # a fallback reading: boxes in the crop's pixels
+    assert [w.text for w in reading.words] == ["TOTAL", "AMOUNT", "12.50"]
+    for w, t in zip(reading.words, truth):
+        assert all(abs(a - b) <= 4 for a, b in zip(w.box, t)), (w, t)
+
+
+def test_split_pages_writes_each_format_per_page(tmp_path):
+    from typer.testing import CliRunner
+
+    from yocr.cli import app
+
+    pages = [Image.fromarray(rendered_page(lines=[[f"PAGE {i}"]])[0][:, :, ::-1]) for i in (1, 2)]
+    pages[0].save(tmp_path / "doc.pdf", save_all=True, append_images=pages[1:], resolution=100)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "doc.pdf"), "--out", str(out), "--fallback", "none",
+                                      "--split-pages", "--format", "hocr,alto,tsv,pdf"])
+    assert result.exit_code == 0, result.output
+    for n in (1, 2):
+        stem = out / f"doc-p{n:04d}"
+        words = Path(f"{stem}.txt").read_text().split()
+        assert words and [w for p in hocr_words(Path(f"{stem}.hocr").read_text()) for w, _, _ in p] == words
+        assert all(Path(f"{stem}{s}").is_file() for s in (".alto.xml", ".tsv", ".pdf", ".txt"))
