@@ -116,5 +116,24 @@ def _unique_outputs(found: list[tuple[Path, Path]], out: Path | None) -> list[In
         if key not in seen and not _inside(path, out):
             seen.add(key)
             kept.append((path, rel))
-    stems = Counter(output_stem(rel) for _, rel in kept)
-    return [InputFile(path, output_stem(rel, keep_suffix=stems[output_stem(rel)] > 1)) for path, rel in kept]
+    return [InputFile(path, stem) for (path, _), stem in zip(kept, _distinct_stems([rel for _, rel in kept]))]
+
+
+def _distinct_stems(rels: list[Path]) -> list[Path]:
+    """An output stem per input, no two alike: stems that clash keep their extension (again while a kept extension
+    meets another file's stem: ``same.jpg`` and ``same.jpg.png``), and names that still clash (the same name from
+    two folder arguments) get ``~2``, ``~3``, ..."""
+    stems = [output_stem(rel) for rel in rels]
+    for _ in range(3):
+        counts = Counter(stems)
+        clashing = [i for i, stem in enumerate(stems) if counts[stem] > 1]
+        if not clashing:
+            return stems
+        for i in clashing:
+            stems[i] = output_stem(rels[i], keep_suffix=True)
+    seen: Counter = Counter()
+    for i, stem in enumerate(stems):
+        seen[stem] += 1
+        if seen[stem] > 1:
+            stems[i] = stem.with_name(f"{stem.name}~{seen[stem]}")
+    return stems

@@ -213,6 +213,18 @@ def test_inputs_that_differ_only_in_extension_keep_it_and_resume(tmp_path):
     assert (again.done, again.skipped) == (0, 3)
 
 
+def test_no_two_inputs_share_an_output_even_when_kept_extensions_meet_other_stems(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    for name in ("same.png", "same.jpg", "same.jpg.png"):
+        _png(a / name)
+    _png(b / "same.png")
+    summary = run([a, b], RunOptions(tmp_path / "out"), reader=stub_reader())
+    assert summary.done == 4
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "same.jpg.png.txt", "same.jpg.txt", "same.png.txt", "same.png~2.txt"]
+
+
 def test_a_dot_dot_name_stays_inside_out(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
