@@ -763,7 +763,8 @@ def step_table(scores: Sequence[PageScores]) -> list[str]:
 
 def checks(report: PageReport) -> list[str]:
     """The end-to-end acceptance figures on SROIE: yocr word F1 >= ``TARGET_WORD_F1`` and above Tesseract's
-    whole-page output, and a whole yocr run at least ``TARGET_SPEEDUP`` x as fast as Tesseract page by page."""
+    whole-page output, and a whole yocr run at least ``TARGET_SPEEDUP`` x as fast as Tesseract at its best (one
+    single-threaded process per core, pages in parallel)."""
     by = {(s.engine, s.dataset): s for s in report.scores}
     yocr, tess = by.get(("yocr", "sroie")), by.get(("tesseract-page", "sroie"))
     if yocr is None:
@@ -779,7 +780,8 @@ def checks(report: PageReport) -> list[str]:
         # Tesseract loads its model in every page's process; its "load s" is only yocr's Python imports.
         tess_s = tess.run_seconds - tess.load_seconds
         ratio = tess_s / yocr.run_seconds if yocr.run_seconds > 0 else float("inf")
-        out.append(f"- whole run, model loading included: yocr {yocr.run_seconds:.1f} s, Tesseract page by page "
-                   f"{tess_s:.1f} s (its pages' time; each page's process loads its model), {ratio:.2f}x faster "
+        out.append(f"- whole run, model loading included: yocr {yocr.run_seconds:.1f} s, Tesseract at its best "
+                   f"({parallel_pages(tess.engine)} single-threaded pages at a time) {tess_s:.1f} s (its pages' time; "
+                   f"each page's process loads its model), {ratio:.2f}x faster "
                    f"(>= {TARGET_SPEEDUP:g}x: {'pass' if ratio >= TARGET_SPEEDUP else 'FAIL'})")
     return out + [""]
