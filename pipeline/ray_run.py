@@ -22,7 +22,6 @@ import json
 import logging
 import re
 import shutil
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +33,10 @@ from yocr.core.image import PageImage, load_pages
 from yocr.core.io import atomic_write_text
 from yocr.core.results import Page
 from yocr.errors import YocrError
-from yocr.pipeline.load import InputFile, expand_inputs
+from yocr.pipeline.load import InputFile
 from yocr.pipeline.reader import Reader, ReaderConfig
 from yocr.pipeline.run import (
-    ERRORS_FILE, FILE_ERRORS, FileResult, RunOptions, Summary, failure_reason, is_finished, write_errors, write_outputs,
-    write_overlay,
+    FILE_ERRORS, FileResult, RunOptions, Summary, failure_reason, run, unfinished, write_outputs, write_overlay,
 )
 
 PARTS_DIR = ".yocr-pages"  # under --out: the read pages of multi-page files not yet assembled
@@ -247,53 +245,41 @@ def run_on_ray(
     make_reader: Callable[[], Reader] | None = None,
     tally: Tally | None = None,
 ) -> Summary:
-    """:func:`yocr.pipeline.run.run` on Ray: the same outputs, summary and ``errors.tsv``.
+    """:func:`yocr.pipeline.run.run` with its inputs read on Ray: the same listing, lock, outputs, summary,
+    ``errors.tsv`` and exit code.
 
     ``make_reader`` builds each actor's reader (default: ``Reader(config)``); tests pass stubs through it. ``tally``
     (optional) is filled as the pages come back: which files closed, pages per node.
     """
     ray = require_ray()
     ray_opts = ray_opts or RayOptions()
-    config = config or ReaderConfig()
-    start = time.perf_counter()
-    items, missing = expand_inputs(inputs)
-    summary = Summary()
-
-    def record(result: FileResult) -> None:
-        summary.add(result)
-        if on_result:
-            on_result(result)
-
-    for m in missing:
-        record(FileResult(m.spec, "failed", reason=m.reason))
-    opts.out.mkdir(parents=True, exist_ok=True)
-    if on_start:
-        on_start(len(items))
     tally = tally if tally is not None else Tally()
-    started = False
+
+    def read_all(items: list[InputFile], opts: RunOptions, config: ReaderConfig | None, reader: Reader | None,
+                 record: Callable[[FileResult], None]) -> None:
+        read_on_ray(ray, items, opts, config or ReaderConfig(), ray_opts, record, make_reader, tally)
+
+    return run(inputs, opts, config, on_result=on_result, on_start=on_start, read_all=read_all)
+
+
+def read_on_ray(ray, items: list[InputFile], opts: RunOptions, config: ReaderConfig, ray_opts: RayOptions,
+                record: Callable[[FileResult], None], make_reader: Callable[[], Reader] | None, tally: Tally) -> None:
+    """Skip the finished inputs, read the others on Ray and record each file as its last page comes back."""
+    todo = unfinished(items, opts, record)
+    if opts.overwrite:
+        shutil.rmtree(opts.out / PARTS_DIR, ignore_errors=True)
+    if not todo:
+        return
+    started = connect(ray, ray_opts)
     try:
-        todo = [it for it in items if opts.overwrite or not is_finished(it, opts)]
-        for it in items:
-            if it not in todo:
-                record(FileResult(str(it.path), "skipped"))
-        if opts.overwrite:
-            shutil.rmtree(opts.out / PARTS_DIR, ignore_errors=True)
-        if todo:
-            started = connect(ray, ray_opts)
-            for row in dataset(ray, todo, opts, config, ray_opts, make_reader).iter_rows():
-                result = tally.add(row)
-                if result is not None:
-                    record(result)
-    except KeyboardInterrupt:
-        summary.interrupted = True
+        for row in dataset(ray, todo, opts, config, ray_opts, make_reader).iter_rows():
+            result = tally.add(row)
+            if result is not None:
+                record(result)
     finally:
-        tidy_parts(opts, [it for it in items if str(it.path) in tally.closed])
-        summary.seconds = time.perf_counter() - start
-        if summary.failures or (opts.out / ERRORS_FILE).exists():
-            write_errors(opts.out, summary.failures)
+        tidy_parts(opts, [it for it in todo if str(it.path) in tally.closed])
         if started:
             ray.shutdown()
-    return summary
 
 
 def tidy_parts(opts: RunOptions, closed: list[InputFile]) -> None:

@@ -365,8 +365,12 @@ def run(
     reader: Reader | None = None,
     on_result: Callable[[FileResult], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    read_all: Callable[..., None] | None = None,
 ) -> Summary:
     """Read every input and write its outputs under ``opts.out``; returns counts and the failures.
+
+    ``read_all(items, opts, config, reader, record)`` reads the listed inputs (default: in this process or its worker
+    processes; :mod:`yocr.pipeline.ray_run` passes its own to read them on Ray).
 
     Nothing below ``opts.out`` is read. Ctrl-C, SIGTERM or SIGHUP stop the run (worker processes included); finished
     outputs and the errors file are kept. Raises :class:`OutputError` when ``opts.out`` cannot be used or another run
@@ -388,7 +392,7 @@ def run(
                 record(FileResult(m.spec, "failed", reason=m.reason))
             if on_start:
                 on_start(len(items))
-            _read_all(items, opts, config, reader, record)
+            (read_all or _read_all)(items, opts, config, reader, record)
         except KeyboardInterrupt as exc:
             summary.interrupted = True
             summary.signal = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
@@ -400,10 +404,7 @@ def run(
 
 def _read_all(items: list[InputFile], opts: RunOptions, config: ReaderConfig | None, reader: Reader | None,
               record: Callable[[FileResult], None]) -> None:
-    todo = [it for it in items if opts.overwrite or not is_finished(it, opts)]
-    for it in items:
-        if it not in todo:
-            record(FileResult(str(it.path), "skipped"))
+    todo = unfinished(items, opts, record)
     config = config or (reader.config if reader else ReaderConfig())
     workers = worker_count(opts.workers, config)
     if workers > 1 and len(todo) > 1:
@@ -412,6 +413,17 @@ def _read_all(items: list[InputFile], opts: RunOptions, config: ReaderConfig | N
         reader = reader or warm_reader(config)
         for item in todo:
             record(process_file(reader, item, opts))
+
+
+def unfinished(items: list[InputFile], opts: RunOptions, record: Callable[[FileResult], None]) -> list[InputFile]:
+    """The inputs to read; those an earlier run finished are recorded as skipped (unless ``opts.overwrite``)."""
+    todo = []
+    for it in items:
+        if opts.overwrite or not is_finished(it, opts):
+            todo.append(it)
+        else:
+            record(FileResult(str(it.path), "skipped"))
+    return todo
 
 
 def _write_errors_file(out: Path, summary: Summary) -> None:
