@@ -34,7 +34,11 @@ POOL = RayOptions(actors=2, batch_size=2)
 def local_ray():
     """One small Ray instance for the module; the stubs travel to the actors by value (tests/ is not importable)."""
     ray.cloudpickle.register_pickle_by_value(test_pipeline)
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    except Exception:  # the node's start can time out on an overloaded machine (ray-project/ray#62883): once more
+        ray.shutdown()
+        ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
     ray.data.DataContext.get_current().enable_progress_bars = False
     yield ray
     ray.shutdown()
