@@ -235,6 +235,23 @@ def recognizer_train_cmd(
     err.print(f"best weights: {best}")
 
 
+@recognizer_app.command("average")
+def recognizer_average_cmd(
+    base: Path = typer.Argument(..., help="The model that was fine-tuned (e.g. the previous shipped weights)."),
+    tuned: Path = typer.Argument(..., help="Its fine-tuned descendant (its alphabet is kept)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the averaged checkpoint."),
+    base_share: float = typer.Option(0.3, help="Weight of BASE in the average (TUNED gets the rest)."),
+) -> None:
+    """Average two checkpoints of one architecture (a model soup): keeps much of what each reads well."""
+    from yocr.recognizer.train import average_weights
+
+    try:
+        path = average_weights(base, tuned, base_share, out)
+    except (YocrError, OSError) as exc:
+        _fail(exc)
+    err.print(f"averaged weights: {path}")
+
+
 # --- read ---------------------------------------------------------------------------------------------------------
 
 

@@ -131,6 +131,30 @@ def load_init_weights(model: CRNN, charset: Charset, init_model: CRNN, init_char
     model.load_state_dict(state)
 
 
+def average_weights(base: str | Path, tuned: str | Path, base_share: float, out: str | Path) -> Path:
+    """Write the weight average ``base_share`` x ``base`` + (1 - ``base_share``) x ``tuned`` (a "model soup" of a
+    model and its fine-tuned descendant, which keeps much of what each is good at). ``tuned``'s alphabet is kept;
+    characters ``base`` lacks take ``tuned``'s classifier rows alone."""
+    if not 0.0 <= base_share <= 1.0:
+        raise YocrError(f"--base-share must be in [0, 1], got {base_share}")
+    base_model, base_charset, _ = checkpoint.load(base)
+    tuned_model, charset, meta = checkpoint.load(tuned)
+    if base_model.config != tuned_model.config:
+        raise YocrError(f"{base} and {tuned} have different model configs: they cannot be averaged")
+    aligned = CRNN(charset.num_classes, tuned_model.config)
+    load_init_weights(aligned, charset, base_model, base_charset)
+    a, b = aligned.state_dict(), tuned_model.state_dict()
+    soup = {k: (base_share * a[k].float() + (1 - base_share) * b[k].float()).to(b[k].dtype)
+            if b[k].is_floating_point() else b[k] for k in b}
+    new = [charset.encode(c)[0] for c in charset.chars if c not in base_charset]
+    soup["head.weight"][new], soup["head.bias"][new] = b["head.weight"][new], b["head.bias"][new]
+    model = CRNN(charset.num_classes, tuned_model.config)
+    model.load_state_dict(soup)
+    meta = {**meta, "average": {"base": str(base), "tuned": str(tuned), "base_share": base_share}}
+    checkpoint.save(out, model, charset, meta)
+    return Path(out)
+
+
 def evaluate(model: CRNN, loader: DataLoader, charset: Charset, device: torch.device, samples: list[Sample]):
     """CER and exact-line accuracy; case-blind samples are scored case-insensitively."""
     model.eval()

@@ -178,7 +178,7 @@ def test_bad_weights_file_gives_clear_error(tmp_path):
 
 def test_shipped_weights_load_and_are_self_describing():
     model, charset, meta = checkpoint.load()
-    assert charset == Charset.default()
+    assert charset == Charset.extended()  # printable ASCII + typographic symbols + accented Latin letters
     assert model.config == ModelConfig.from_dict(checkpoint.load_state(checkpoint.default_weights())["model_config"])
     assert "val_cer" in meta
 

@@ -218,3 +218,25 @@ def test_bench_lines_alnum_protocol_ignores_punctuation_and_spaces(tmp_path):
     strict = bench_lines([tmp_path / "labels.txt"], tmp_path / "a", ["crnn"])[0]
     scene = bench_lines([tmp_path / "labels.txt"], tmp_path / "b", ["crnn"], alnum=True)[0]
     assert strict.accuracy == 0.0 and scene.accuracy == 1.0
+
+
+def test_average_of_a_model_and_its_fine_tuned_descendant(tmp_path):
+    from yocr.recognizer import checkpoint
+    from yocr.recognizer.model import CRNN
+    from yocr.recognizer.train import average_weights
+
+    torch.manual_seed(1)
+    old, new = Charset.default(), Charset.extended()
+    base, tuned = CRNN(old.num_classes), CRNN(new.num_classes)
+    checkpoint.save(tmp_path / "base.pt", base, old)
+    checkpoint.save(tmp_path / "tuned.pt", tuned, new)
+    average_weights(tmp_path / "base.pt", tmp_path / "tuned.pt", 0.25, tmp_path / "avg.pt")
+    model, charset, meta = checkpoint.load(tmp_path / "avg.pt")
+    assert charset == new and meta["average"]["base_share"] == 0.25
+    w = model.rnn.weight_hh_l0
+    assert torch.allclose(w, 0.25 * base.rnn.weight_hh_l0 + 0.75 * tuned.rnn.weight_hh_l0, atol=1e-6)
+    a, e = new.encode("a")[0], new.encode("é")[0]
+    assert torch.allclose(model.head.weight[a], 0.25 * base.head.weight[old.encode("a")[0]] + 0.75 * tuned.head.weight[a], atol=1e-6)
+    assert torch.allclose(model.head.weight[e], tuned.head.weight[e])
+    with pytest.raises(Exception, match="base-share"):
+        average_weights(tmp_path / "base.pt", tmp_path / "tuned.pt", 1.5, tmp_path / "bad.pt")
