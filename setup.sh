@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PACKAGES=(
-  tesseract-ocr tesseract-ocr-eng wamerican ghostscript
+  tesseract-ocr tesseract-ocr-eng wamerican ghostscript poppler-utils
   fonts-dejavu-core fonts-dejavu-extra fonts-liberation2 fonts-freefont-ttf fonts-urw-base35
   fonts-dotgothic16 fonts-inconsolata fonts-lato fonts-crosextra-carlito fonts-crosextra-caladea
   fonts-cantarell fonts-open-sans fonts-noto-mono fonts-roboto-unhinted fonts-ocr-a fonts-ocr-b

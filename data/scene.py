@@ -14,13 +14,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from yocr.data.labels import atomic_write_text
+from yocr.core.io import atomic_write_text
+from yocr.core.splits import FUNSD_VAL_COUNT, IC15_VAL_FIRST, PLATES_VAL_EVERY, WORDS_VAL_EVERY
 from yocr.errors import YocrError
 
 DONT_CARE = "###"
-IC15_VAL_FIRST = 901  # img_901 .. img_1000 validate
-WORDS_VAL_EVERY = 10  # lines 10, 20, ... of labels.tsv validate
-PLATES_VAL_EVERY = 5  # files sorted by name: the 5th, 10th, ... validate
 QUAD_MARGIN = 0.12  # crops grow by this share of the word's height on every side, as detector crops do
 
 
@@ -165,9 +163,6 @@ def plate_crops(root: str | Path, out: str | Path, split: str = "train", margin:
     return writer.close()
 
 
-FUNSD_VAL_LAST = 30  # the last 30 forms by file name validate
-
-
 def funsd_word_crops(root: str | Path, out: str | Path, split: str = "train", margin: float = 0.15) -> int:
     """Crops of single FUNSD words (``annotations/NAME.json``), for word-level training and the word benchmark."""
     import json
@@ -178,7 +173,7 @@ def funsd_word_crops(root: str | Path, out: str | Path, split: str = "train", ma
         raise YocrError(f"{root}/annotations: no JSON files")
     writer = _CropWriter(out)
     for n, note in enumerate(notes):
-        if not _in_split(n, split, n >= len(notes) - FUNSD_VAL_LAST):
+        if not _in_split(n, split, n >= len(notes) - FUNSD_VAL_COUNT):
             continue
         image_path = next((p for p in (root / "images").glob(note.stem + ".*")), None)
         image = cv2.imread(str(image_path), cv2.IMREAD_COLOR) if image_path else None
