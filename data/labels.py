@@ -148,7 +148,8 @@ def labels_from_filenames(folder: str | Path, out: str | Path) -> tuple[int, lis
     rows, problems = [], []
     for image in list_images(folder):
         label = image.stem.rsplit("_", 1)[0] if image.stem.rsplit("_", 1)[-1].isdigit() and "_" in image.stem else image.stem
-        rel = image.relative_to(out.parent) if image.is_relative_to(out.parent) else image
+        # names are read back relative to the labels file: outside its folder, the absolute path
+        rel = image.relative_to(out.parent) if image.is_relative_to(out.parent) else image.resolve()
         if " " in str(rel):
             problems.append(f"{image}: file names with spaces cannot go in a labels file, skipped")
             continue

@@ -240,3 +240,16 @@ def test_average_of_a_model_and_its_fine_tuned_descendant(tmp_path):
     assert torch.allclose(model.head.weight[e], tuned.head.weight[e])
     with pytest.raises(Exception, match="base-share"):
         average_weights(tmp_path / "base.pt", tmp_path / "tuned.pt", 1.5, tmp_path / "bad.pt")
+
+
+def test_labels_from_names_in_another_folder_read_back(tmp_path, monkeypatch):
+    from yocr.data.labels import labels_from_filenames
+
+    data, runs = tmp_path / "shared" / "captcha", tmp_path / "work" / "runs"
+    data.mkdir(parents=True)
+    (tmp_path / "work").mkdir()
+    cv2.imwrite(str(data / "2b827.png"), render_line("2b827"))
+    monkeypatch.chdir(tmp_path / "work")
+    n, _ = labels_from_filenames(Path("../shared/captcha"), Path("runs/labels.txt"))
+    samples, problems = read_labels(runs / "labels.txt")
+    assert n == 1 and problems == [] and [s.label for s in samples] == ["2b827"] and samples[0].path.is_file()
