@@ -93,6 +93,9 @@ def scene_crops_cmd(
     plates: Optional[Path] = typer.Option(None, help="Plate photos NAME.jpg + NAME.txt (OpenALPR style)."),
     funsd_words: Optional[Path] = typer.Option(None, help="FUNSD folder: single-word crops."),
     split: str = typer.Option("train", help="The dataset's fixed split: 'train', 'val' or 'all'."),
+    plate_bands: bool = typer.Option(
+        False, help="--plates: also write the middle bands of each plate (the number without state name or slogan)."
+    ),
 ) -> None:
     """Cut labelled word crops from scene-text datasets (one source per call), keeping their fixed splits."""
     from yocr.data import scene as sc
@@ -103,7 +106,7 @@ def scene_crops_cmd(
         _fail(YocrError("give exactly one of --ic15, --words, --plates, --funsd-words"))
     path, fn = given[0]
     try:
-        n = fn(path, out, split)
+        n = fn(path, out, split, bands=True) if plate_bands and plates else fn(path, out, split)
     except (YocrError, OSError) as exc:
         _fail(exc)
     err.print(f"{n} crops written to {out}")
@@ -276,6 +279,10 @@ def read_cmd(
     allow: Optional[str] = typer.Option(None, help="Only output these characters (e.g. plates, captchas)."),
     batch_size: int = typer.Option(64),
     device: str = typer.Option("auto"),
+    bands: bool = typer.Option(
+        True, help="Also read the middle bands of images that are not line-shaped (a whole plate, a sign) and keep "
+        "the most confident reading."
+    ),
 ) -> None:
     """Read single-line images: prints 'path<TAB>text<TAB>confidence' per image."""
     from yocr.core.image import load_image
@@ -299,7 +306,7 @@ def read_cmd(
                 continue
             chunk.append(p)
             arrays.append(image)
-        for p, r in zip(chunk, recognizer.read(arrays)):
+        for p, r in zip(chunk, recognizer.read(arrays, bands=bands)):
             sys.stdout.write(f"{p}\t{r.text}\t{r.confidence:.4f}\n")
     sys.stdout.flush()
     if failed:
@@ -318,13 +325,15 @@ def bench_lines_cmd(
     alnum: bool = typer.Option(
         False, help="Compare letters and digits only (scene words, plates: punctuation and spaces ignored)."
     ),
+    bands: bool = typer.Option(False, help="CRNN: also read the middle bands of boxy crops, as 'yocr read' does."),
 ) -> None:
     """Recognition on ground-truth line crops: CER, WER, exact lines and lines/s per engine, in one run."""
     from yocr.bench.lines import bench_lines
 
     try:
         results = bench_lines(labels, out, [e.strip() for e in engines.split(",") if e.strip()],
-                              str(weights) if weights else None, case_sensitive, limit, tune, alnum=alnum)
+                              str(weights) if weights else None, case_sensitive, limit, tune, alnum=alnum,
+                              bands=bands)
     except (YocrError, OSError) as exc:
         _fail(exc)
     for r in results:

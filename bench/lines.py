@@ -42,13 +42,14 @@ class LineScores:
 LineEngine = Callable[[list[np.ndarray]], list[Reading]]
 
 
-def crnn_engine(weights: str | None = None, batch_size: int = 64) -> tuple[LineEngine, float, str]:
+def crnn_engine(weights: str | None = None, batch_size: int = 64, bands: bool = False) -> tuple[LineEngine, float, str]:
     from yocr.recognizer.predictor import Recognizer
 
     t = time.perf_counter()
     rec = Recognizer(weights, device="cpu", batch_size=batch_size)
     rec.read([np.full((32, 64), 255, np.uint8)])  # warm-up
-    return rec.read, time.perf_counter() - t, f"weights={weights or 'shipped'}, batch={batch_size}"
+    settings = f"weights={weights or 'shipped'}, batch={batch_size}" + (", bands" if bands else "")
+    return (lambda images: rec.read(images, bands=bands)), time.perf_counter() - t, settings
 
 
 def tune_tesseract(images: list[np.ndarray], truths: list[str], case_sensitive: bool):
@@ -100,6 +101,7 @@ def bench_lines(
     tune: int = 100,
     seed: int = 0,
     alnum: bool = False,
+    bands: bool = False,
 ) -> list[LineScores]:
     """Score each engine on labelled crops. ``alnum`` compares letters and digits only (the scene-text protocol:
     punctuation and spaces ignored), for word crops and plates."""
@@ -117,7 +119,7 @@ def bench_lines(
     readings: dict[str, list[str]] = {}
     for name in engines:
         if name == "crnn":
-            engine, load_s, settings = crnn_engine(weights)
+            engine, load_s, settings = crnn_engine(weights, bands=bands)
         elif name == "tesseract":
             rng = np.random.default_rng(seed + 1)
             pick = rng.choice(len(images), min(tune, len(images)), replace=False)

@@ -56,6 +56,10 @@ class Box(NamedTuple):
         """The box in a page ``factor`` times larger."""
         return Box(self.x0 * factor, self.y0 * factor, self.x1 * factor, self.y1 * factor)
 
+    def shifted(self, dx: float, dy: float) -> "Box":
+        """The box moved by ``(dx, dy)``."""
+        return Box(self.x0 + dx, self.y0 + dy, self.x1 + dx, self.y1 + dy)
+
     def rounded(self, digits: int = 1) -> list[float]:
         """The coordinates rounded for JSON."""
         return [round(float(v), digits) for v in self]

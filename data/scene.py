@@ -137,8 +137,19 @@ def word_crops(root: str | Path, out: str | Path, split: str = "train") -> int:
     return writer.close()
 
 
-def plate_crops(root: str | Path, out: str | Path, split: str = "train", margin: float = 0.1) -> int:
-    """Plate crops (the box grown by ``margin`` x its height) of ``NAME.jpg`` + ``NAME.txt`` photos."""
+# Horizontal bands (top, bottom as fractions of the crop's height) holding a plate's number.
+PLATE_BANDS = ((0.1, 0.9), (0.15, 0.85), (0.2, 0.8), (0.1, 0.8))
+
+
+def plate_crops(
+    root: str | Path, out: str | Path, split: str = "train", margin: float = 0.1, bands: bool = False
+) -> int:
+    """Plate crops (the box grown by ``margin`` x its height) of ``NAME.jpg`` + ``NAME.txt`` photos.
+
+    ``bands`` also writes horizontal bands of each crop (:data:`PLATE_BANDS`: the middle of the plate, where the
+    number is, without the state name above and the slogan below) as extra samples ``NAME_bK.png``, so that a
+    recognizer learns plate numbers both in the whole plate and filling the line height.
+    """
     root = Path(root)
     notes = sorted(root.glob("*.txt"))
     if not notes:
@@ -160,6 +171,9 @@ def plate_crops(root: str | Path, out: str | Path, split: str = "train", margin:
                      max(0, int(round(x - m))) : min(W, int(round(x + w + m)))]
         if crop.size:
             writer.add(f"{note.stem}.png", crop, fields[5].strip(), note.stem)
+            for k, (top, bottom) in enumerate(PLATE_BANDS if bands else ()):
+                band = crop[int(top * crop.shape[0]) : int(bottom * crop.shape[0])]
+                writer.add(f"{note.stem}_b{k}.png", band, fields[5].strip(), note.stem)
     return writer.close()
 
 

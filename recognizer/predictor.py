@@ -6,6 +6,7 @@ them, on PyTorch otherwise (``runtime`` chooses); torch is imported only for the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,20 @@ def decode_batch(logits: "torch.Tensor | np.ndarray", charset: Charset, mask: np
     if not isinstance(logits, np.ndarray):
         logits = logits.detach().float().cpu().numpy()
     return decode_probs(softmax(logits), charset, mask)
+
+
+# Horizontal bands (top, bottom as fractions of the height) that ``Recognizer.read(..., bands=True)`` also tries on
+# images that are not line-shaped, and the shape and size that make an image one.
+READ_BANDS = ((0.1, 0.9), (0.2, 0.8), (0.25, 0.75), (0.1, 0.8))
+BAND_MAX_ASPECT = 4.0
+BAND_MIN_HEIGHT = 24
+
+
+def shift_words(reading: Reading, dy: float) -> Reading:
+    """``reading`` with its word boxes moved down by ``dy`` pixels (a band's offset in its image)."""
+    if not dy or not reading.words:
+        return reading
+    return replace(reading, words=tuple(replace(w, box=w.box.shifted(0.0, dy)) for w in reading.words))
 
 
 class Recognizer:
@@ -114,8 +129,33 @@ class Recognizer:
         with torch.inference_mode():
             return self.model(torch.from_numpy(x).to(self.device)).float().cpu().numpy()
 
-    def read(self, images: list[np.ndarray]) -> list[Reading]:
-        """One :class:`Reading` per image (uint8 grey or BGR arrays), in input order."""
+    def read(self, images: list[np.ndarray], bands: bool = False) -> list[Reading]:
+        """One :class:`Reading` per image (uint8 grey or BGR arrays), in input order.
+
+        ``bands`` also reads horizontal bands (:data:`READ_BANDS`) of each image that is not line-shaped (narrower
+        than :data:`BAND_MAX_ASPECT` times its height: a whole plate, a sign, a label) and keeps the most confident
+        reading: the network sees lines 32 px high, and in a whole plate the number is only the middle half of it.
+        Word boxes stay in the image's pixels.
+        """
+        if not bands:
+            return self._read(images)
+        crops, origin = [], []
+        for i, image in enumerate(images):
+            crops.append(image)
+            origin.append((i, 0))
+            height, width = image.shape[:2]
+            if width < BAND_MAX_ASPECT * height and height >= BAND_MIN_HEIGHT:
+                for top, bottom in READ_BANDS:
+                    y0 = int(top * height)
+                    crops.append(image[y0 : int(bottom * height)])
+                    origin.append((i, y0))
+        best: list[tuple[int, Reading] | None] = [None] * len(images)
+        for (i, y0), reading in zip(origin, self._read(crops)):
+            if best[i] is None or reading.confidence > best[i][1].confidence:  # type: ignore[index]
+                best[i] = (y0, reading)
+        return [shift_words(reading, y0) for y0, reading in best]  # type: ignore[misc]
+
+    def _read(self, images: list[np.ndarray]) -> list[Reading]:
         if not images:
             return []
         lines = [self.preprocess(im) for im in images]

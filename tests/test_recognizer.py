@@ -213,3 +213,42 @@ def test_width_buckets_cover_every_line_once_in_similar_widths():
     assert sorted(i for g in groups for i in g) == list(range(len(widths)))
     assert all(len(g) <= 2 for g in groups)
     assert all(max(widths[i] for i in g) <= 1.5 * min(widths[i] for i in g) + 16 for g in groups)
+
+
+def plate_like(text: str) -> np.ndarray:
+    """A boxy image: ``text`` filling the middle half, with a frame of other writing above and below."""
+    line = render_line(text, size=28)
+    h, w = line.shape
+    image = np.full((2 * h, w), 255, np.uint8)
+    image[h // 2 : h // 2 + h] = line
+    clutter = render_line("ww mm ww mm ww mm ww", size=12)
+    image[: clutter.shape[0], : min(w, clutter.shape[1])] = clutter[:, :w]
+    image[-clutter.shape[0] :, : min(w, clutter.shape[1])] = clutter[:, :w]
+    return image
+
+
+def test_bands_read_the_middle_of_a_boxy_image():
+    rec = Recognizer()
+    image = plate_like("AB 123")
+    assert image.shape[1] < 4 * image.shape[0]
+    (plain,) = rec.read([image])
+    (banded,) = rec.read([image], bands=True)
+    assert banded.confidence >= plain.confidence
+    assert banded.text == "AB 123"
+    assert all(0 <= w.box.y0 < w.box.y1 <= image.shape[0] for w in banded.words)
+
+
+def test_a_bands_word_boxes_move_to_the_images_pixels():
+    from yocr.core.results import Reading, Word
+    from yocr.recognizer.predictor import shift_words
+
+    reading = Reading("AB 12", 0.9, (Word("AB", (1, 2, 10, 12), 0.9), Word("12", (12, 2, 20, 12), 0.95)))
+    moved = shift_words(reading, 7)
+    assert [w.box.xyxy for w in moved.words] == [(1, 9, 10, 19), (12, 9, 20, 19)]
+    assert (moved.text, moved.confidence) == (reading.text, reading.confidence)
+
+
+def test_bands_leave_line_shaped_images_alone():
+    rec = Recognizer()
+    line = render_line("Total 42.50", size=28)
+    assert rec.read([line], bands=True) == rec.read([line])

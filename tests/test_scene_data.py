@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from yocr.data.labels import read_labels
-from yocr.data.scene import funsd_word_crops, ic15_crops, plate_crops, read_quads, rectify, word_crops
+from yocr.data.scene import PLATE_BANDS, funsd_word_crops, ic15_crops, plate_crops, read_quads, rectify, word_crops
 from yocr.data.synth_lines import SynthLinesConfig, contact_sheet, synth_lines
 from yocr.recognizer.charset import EXTENDED, EXTRA_LETTERS, EXTRA_SYMBOLS, PRINTABLE_ASCII, Charset
 
@@ -96,6 +96,10 @@ def test_word_and_plate_crops_split_every_tenth_and_fifth(tmp_path):
     assert [s.label for s in samples] == ["AB4CD", "AB9CD"]
     crop = cv2.imread(str(samples[0].path))
     assert crop.shape[:2] == (48, 108)  # the box grown by 0.1 x its height on every side
+    assert plate_crops(plates, tmp_path / "pb", "val", bands=True) == 2 * (1 + len(PLATE_BANDS))
+    banded = read_labels(tmp_path / "pb" / "labels.txt")[0]
+    assert [s.label for s in banded[: 1 + len(PLATE_BANDS)]] == ["AB4CD"] * (1 + len(PLATE_BANDS))
+    assert cv2.imread(str(banded[3].path)).shape[:2] == (int(0.8 * 48) - int(0.2 * 48), 108)  # PLATE_BANDS[2]
 
 
 def test_funsd_word_crops_hold_out_the_last_30_forms(tmp_path):
