@@ -45,6 +45,34 @@ def onnx_beside(weights: str | Path) -> Path:
     return Path(weights).with_suffix(".onnx")
 
 
+def write_onnx(out: Path, build: Any, weights: Path, fmt: str, info: dict[str, str], keep_own: bool = False) -> Path:
+    """Write an exported model atomically: ``build(tmp)`` writes the bare ONNX file, which then gets yocr's metadata
+    (``fmt``, the weights' name and hash, and ``info``) and replaces ``out``. ``keep_own`` keeps the exporter's own
+    metadata keys (ultralytics' stride and names) beside yocr's."""
+    import onnx
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        build(tmp)
+        proto = onnx.load(str(tmp))
+        info = {"yocr_format": fmt, SOURCE_KEY: file_sha256(weights), "yocr_source": weights.name, **info}
+        if not keep_own:
+            del proto.metadata_props[:]
+        for prop in proto.metadata_props:
+            if prop.key in info:
+                prop.value = info.pop(prop.key)
+        for key, value in info.items():
+            prop = proto.metadata_props.add()
+            prop.key, prop.value = key, value
+        onnx.save(proto, str(tmp))
+        tmp.replace(out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return out
+
+
 def onnxruntime_available() -> bool:
     try:
         import onnxruntime  # noqa: F401

@@ -240,7 +240,7 @@ def run_engine(
     engine = opener(name, cfg)
     run = EngineRun(name, dataset, load_seconds=time.perf_counter() - start)
 
-    def read(path: Path) -> tuple[list[EngineLine], float]:
+    def read(path: Path) -> tuple[list[Line], float]:
         t = time.perf_counter()
         lines = list(engine(first_page(path)))
         return lines, time.perf_counter() - t

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
-from yocr.core.geometry import Box, BoxLike
+from yocr.core.geometry import Box
 
 PAGE_BREAK = "\f"  # between the pages of a multi-page file in one .txt
 BOX_DIGITS = 1  # JSON rounding of pixel coordinates
@@ -120,18 +120,6 @@ class Page:
     def text(self) -> str:
         """The page as text: one line per output line (no trailing newline when empty)."""
         return "\n".join(line.text for line in self.lines)
-
-    def to_hocr(self) -> str:
-        """The page as an hOCR document (:func:`yocr.outputs.hocr.to_hocr`)."""
-        from yocr.outputs.hocr import to_hocr
-
-        return to_hocr(self)
-
-    def to_alto(self) -> str:
-        """The page as an ALTO v4 document (:func:`yocr.outputs.alto.to_alto`)."""
-        from yocr.outputs.alto import to_alto
-
-        return to_alto(self)
 
     def to_dict(self) -> dict:
         return {

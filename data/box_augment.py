@@ -15,7 +15,8 @@ import albumentations as A
 import cv2
 import numpy as np
 
-from yocr.data.labels import IMAGE_SUFFIXES, atomic_write_text
+from yocr.core.image import IMAGE_SUFFIXES
+from yocr.core.io import atomic_write_text
 from yocr.data.yolo import (
     SPLITS,
     YoloBox,

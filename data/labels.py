@@ -24,8 +24,7 @@ from yocr.errors import LabelError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Sample", "read_labels", "write_labels", "prepare_folder", "list_images", "labels_from_filenames",
-           "IMAGE_SUFFIXES", "atomic_write_text"]  # the last two: modules that still import them from here
+__all__ = ["Sample", "read_labels", "write_labels", "prepare_folder", "list_images", "labels_from_filenames"]
 
 
 @dataclass(frozen=True)

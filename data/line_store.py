@@ -127,8 +127,8 @@ def parse_ref(path: str | Path) -> tuple[Path, int] | None:
 _open_stores: dict[Path, LineStore] = {}
 
 
-def read_ref(path: str | Path, flags: int = cv2.IMREAD_GRAYSCALE) -> np.ndarray | None:
-    """The image behind a store reference (stores are opened once per process)."""
+def _open_ref(path: str | Path) -> tuple[LineStore, int] | None:
+    """The store (opened once per process) and index behind a store reference; None for a plain path."""
     ref = parse_ref(path)
     if ref is None:
         return None
@@ -136,15 +136,15 @@ def read_ref(path: str | Path, flags: int = cv2.IMREAD_GRAYSCALE) -> np.ndarray 
     store = _open_stores.get(folder)
     if store is None:
         store = _open_stores[folder] = LineStore(folder)
-    return store.image(i, flags)
+    return store, i
+
+
+def read_ref(path: str | Path, flags: int = cv2.IMREAD_GRAYSCALE) -> np.ndarray | None:
+    """The image behind a store reference (stores are opened once per process)."""
+    opened = _open_ref(path)
+    return None if opened is None else opened[0].image(opened[1], flags)
 
 
 def ref_size(path: str | Path) -> tuple[int, int] | None:
-    ref = parse_ref(path)
-    if ref is None:
-        return None
-    folder, i = ref
-    store = _open_stores.get(folder)
-    if store is None:
-        store = _open_stores[folder] = LineStore(folder)
-    return store.size(i)
+    opened = _open_ref(path)
+    return None if opened is None else opened[0].size(opened[1])

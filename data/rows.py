@@ -12,10 +12,10 @@ from statistics import median
 from typing import Sequence
 
 from yocr.core.defaults import ROW_GAP
-from yocr.core.geometry import ROW_OVERLAP, Box, same_row, union, vertical_overlap
+from yocr.core.geometry import ROW_OVERLAP, same_row, union, vertical_overlap
 from yocr.data.annotations import Region
 
-__all__ = ["Box", "same_row", "group_rows", "join_regions", "merge_rows"]
+__all__ = ["group_rows", "join_regions", "merge_rows"]
 
 
 def group_rows(regions: Sequence[Region], min_overlap: float = ROW_OVERLAP) -> list[list[Region]]:

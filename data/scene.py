@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from yocr.core.geometry import crop
 from yocr.core.io import atomic_write_text
 from yocr.core.splits import FUNSD_VAL_COUNT, IC15_VAL_FIRST, PLATES_VAL_EVERY, WORDS_VAL_EVERY
 from yocr.errors import YocrError
@@ -150,30 +151,19 @@ def plate_crops(
     number is, without the state name above and the slogan below) as extra samples ``NAME_bK.png``, so that a
     recognizer learns plate numbers both in the whole plate and filling the line height.
     """
-    root = Path(root)
-    notes = sorted(root.glob("*.txt"))
-    if not notes:
+    pages = plate_pages(root, split)
+    if not pages and not any(Path(root).glob("*.txt")):
         raise YocrError(f"{root}: no NAME.txt plate files")
     writer = _CropWriter(out)
-    for n, note in enumerate(notes, start=1):
-        if not _in_split(n, split, n % PLATES_VAL_EVERY == 0):
-            continue
-        fields = note.read_text(encoding="utf-8").strip().split("\t")
-        if len(fields) < 6:
-            continue
-        x, y, w, h = (float(v) for v in fields[1:5])
-        image = cv2.imread(str(root / fields[0]), cv2.IMREAD_COLOR)
+    for path, (box,), number in pages:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
             continue
-        m = margin * h
-        H, W = image.shape[:2]
-        crop = image[max(0, int(round(y - m))) : min(H, int(round(y + h + m))),
-                     max(0, int(round(x - m))) : min(W, int(round(x + w + m)))]
-        if crop.size:
-            writer.add(f"{note.stem}.png", crop, fields[5].strip(), note.stem)
-            for k, (top, bottom) in enumerate(PLATE_BANDS if bands else ()):
-                band = crop[int(top * crop.shape[0]) : int(bottom * crop.shape[0])]
-                writer.add(f"{note.stem}_b{k}.png", band, fields[5].strip(), note.stem)
+        plate = crop(image, box, margin)
+        writer.add(f"{path.stem}.png", plate, number, path.stem)
+        for k, (top, bottom) in enumerate(PLATE_BANDS if bands else ()):
+            band = plate[int(top * plate.shape[0]) : int(bottom * plate.shape[0])]
+            writer.add(f"{path.stem}_b{k}.png", band, number, path.stem)
     return writer.close()
 
 
@@ -193,18 +183,14 @@ def funsd_word_crops(root: str | Path, out: str | Path, split: str = "train", ma
         image = cv2.imread(str(image_path), cv2.IMREAD_COLOR) if image_path else None
         if image is None:
             continue
-        H, W = image.shape[:2]
         words = [w for entity in json.loads(note.read_text(encoding="utf-8"))["form"] for w in entity.get("words", [])]
         for k, word in enumerate(words):
             text = " ".join(str(word.get("text", "")).split())
             x0, y0, x1, y1 = (float(v) for v in word["box"])
             if not text or y1 - y0 < 6 or x1 - x0 < 2 or (y1 - y0) > 1.5 * (x1 - x0) and len(text) > 2:
                 continue
-            m = margin * (y1 - y0)
-            crop = image[max(0, int(round(y0 - m))) : min(H, int(round(y1 + m))),
-                         max(0, int(round(x0 - m))) : min(W, int(round(x1 + m)))]
-            if crop.size:
-                writer.add(f"{note.stem}_{k:03d}.png", crop, text, note.stem)
+            if x0 < image.shape[1] and y0 < image.shape[0] and x1 > 0 and y1 > 0:
+                writer.add(f"{note.stem}_{k:03d}.png", crop(image, (x0, y0, x1, y1), margin), text, note.stem)
     return writer.close()
 
 

@@ -12,10 +12,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from yocr.data.augment import line_degradations
 from yocr.data.fonts import find_fonts, font_covers
-from yocr.data.labels import atomic_write_text
+from yocr.core.io import atomic_write_text
 from yocr.data.text_gen import TextSource
 from yocr.errors import YocrError
-from yocr.recognizer.charset import PRINTABLE_ASCII
+from yocr.core.alphabet import PRINTABLE_ASCII
 
 
 @dataclass(frozen=True)

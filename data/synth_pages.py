@@ -25,15 +25,15 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from yocr.core.geometry import union
+from yocr.core.alphabet import PRINTABLE_ASCII
+from yocr.core.geometry import Box, union
+from yocr.core.io import atomic_write_text
 from yocr.data.annotations import Region
 from yocr.data.fonts import find_fonts
-from yocr.data.rows import Box, merge_rows
+from yocr.data.rows import merge_rows
 from yocr.data.text_gen import TextSource
 from yocr.data.yolo import YoloSummary, prepare_layout, write_dataset_yaml, yolo_label_text
-from yocr.data.labels import atomic_write_text
 from yocr.errors import YocrError
-from yocr.recognizer.charset import PRINTABLE_ASCII
 
 KINDS = ("document", "receipt", "form", "table", "scene", "book", "label")
 _KIND_WEIGHTS = (0.16, 0.14, 0.11, 0.11, 0.16, 0.22, 0.10)

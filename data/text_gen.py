@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from yocr.recognizer.charset import PRINTABLE_ASCII
+from yocr.core.alphabet import PRINTABLE_ASCII
 
 _DICT_FILES = ("/usr/share/dict/words", "/usr/share/dict/american-english")
 _FALLBACK_WORDS = (

@@ -25,38 +25,21 @@ PAD_VALUE = 114
 
 def export(weights: str | Path | None = None, out: str | Path | None = None) -> Path:
     """Write the detector of ``weights`` (default: shipped) to ONNX, beside it unless ``out`` is given."""
-    import onnx
-
     from yocr.detector import ultra
     from yocr.detector.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
 
     weights = Path(weights) if weights else DEFAULT_WEIGHTS
     ckpt = load_checkpoint(weights)
-    out = Path(out) if out else runtime.onnx_beside(weights)
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        ultra.export_onnx(ultra.model_from_checkpoint(ckpt), tmp, int(ckpt["imgsz"]))
-        proto = onnx.load(str(tmp))
-        info = {
-            "yocr_format": FORMAT,
-            runtime.SOURCE_KEY: runtime.file_sha256(weights),
-            "yocr_source": weights.name,
-            "yocr_imgsz": str(int(ckpt["imgsz"])),
-            "yocr_names": json.dumps(list(ckpt.get("names") or [])),
-            "yocr_meta": json.dumps(ckpt.get("meta") or {}, default=str),
-        }
-        for prop in proto.metadata_props:  # ultralytics' own keys (stride, names, ...) stay
-            if prop.key in info:
-                prop.value = info.pop(prop.key)
-        for key, value in info.items():
-            prop = proto.metadata_props.add()
-            prop.key, prop.value = key, value
-        onnx.save(proto, str(tmp))
-        tmp.replace(out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return out
+    imgsz = int(ckpt["imgsz"])
+    info = {
+        "yocr_imgsz": str(imgsz),
+        "yocr_names": json.dumps(list(ckpt.get("names") or [])),
+        "yocr_meta": json.dumps(ckpt.get("meta") or {}, default=str),
+    }
+    return runtime.write_onnx(
+        Path(out) if out else runtime.onnx_beside(weights), weights=weights, fmt=FORMAT, info=info, keep_own=True,
+        build=lambda tmp: ultra.export_onnx(ultra.model_from_checkpoint(ckpt), tmp, imgsz),
+    )
 
 
 def letterbox(image: np.ndarray, size: int, stride: int) -> tuple[np.ndarray, float, float, float, float]:

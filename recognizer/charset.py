@@ -7,18 +7,8 @@ from typing import Iterable
 
 import numpy as np
 
+from yocr.core.alphabet import EXTENDED, PRINTABLE_ASCII
 from yocr.errors import LabelError
-
-#: Case-sensitive printable ASCII with the space (95 characters): the default alphabet.
-PRINTABLE_ASCII = "".join(chr(c) for c in range(32, 127))
-
-#: Punctuation, symbols and accented Latin letters that English-language documents and signs use.
-EXTRA_SYMBOLS = "’‘“”–—…•€£¥°©®™½¼¾×÷§¶"
-EXTRA_LETTERS = "éèêëàâäçîïôöùûüñßÉÈÊËÀÂÄÇÎÏÔÖÙÛÜÑ"
-
-#: The default alphabet of the shipped recognizer: printable ASCII plus the characters above (145 characters).
-EXTENDED = PRINTABLE_ASCII + EXTRA_SYMBOLS + EXTRA_LETTERS
-
 
 @dataclass(frozen=True)
 class Charset:

@@ -7,9 +7,6 @@ from torch import nn
 
 from yocr.recognizer.config import ModelConfig
 
-#: The width of the input covered by one output step: the network halves the width twice.
-WIDTH_STRIDE = 4
-
 
 def _conv(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
@@ -61,7 +58,3 @@ class CRNN(nn.Module):
         x, _ = self.rnn(x)
         return self.head(self.dropout(x))
 
-
-def output_length(width: int) -> int:
-    """Number of output steps for an input ``width``."""
-    return -(-(-(-width // 2)) // 2)

@@ -24,18 +24,15 @@ OPSET = 17
 
 def export(weights: str | Path | None = None, out: str | Path | None = None) -> Path:
     """Write the CRNN of ``weights`` (default: shipped) to ONNX, beside it unless ``out`` is given; returns the path."""
-    import onnx
     import torch
 
     from yocr.recognizer import checkpoint
 
     weights = Path(weights) if weights else checkpoint.default_weights()
     model, charset, meta = checkpoint.load(weights)
-    out = Path(out) if out else runtime.onnx_beside(weights)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
     example = torch.ones(2, 1, model.config.height, 96)
-    try:
+
+    def build(tmp: Path) -> None:
         with warnings.catch_warnings():  # the tracer's notes on the input check and the LSTM's initial state
             warnings.simplefilter("ignore")
             torch.onnx.export(
@@ -43,25 +40,13 @@ def export(weights: str | Path | None = None, out: str | Path | None = None) -> 
                 opset_version=OPSET, dynamic_axes={"images": {0: "batch", 3: "width"}, "logits": {0: "batch", 1: "steps"}},
                 dynamo=False,
             )
-        proto = onnx.load(str(tmp))
-        info = {
-            "yocr_format": FORMAT,
-            runtime.SOURCE_KEY: runtime.file_sha256(weights),
-            "yocr_source": weights.name,
-            "yocr_charset": charset.to_text(),
-            "yocr_model_config": json.dumps(model.config.to_dict()),
-            "yocr_meta": json.dumps(meta, default=str),
-        }
-        del proto.metadata_props[:]
-        for key, value in info.items():
-            prop = proto.metadata_props.add()
-            prop.key, prop.value = key, value
-        onnx.save(proto, str(tmp))
-        tmp.replace(out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return out
+
+    info = {
+        "yocr_charset": charset.to_text(),
+        "yocr_model_config": json.dumps(model.config.to_dict()),
+        "yocr_meta": json.dumps(meta, default=str),
+    }
+    return runtime.write_onnx(Path(out) if out else runtime.onnx_beside(weights), build, weights, FORMAT, info)
 
 
 class OnnxCRNN:

@@ -22,8 +22,6 @@ from yocr.recognizer.words import with_words
 if TYPE_CHECKING:
     import torch
 
-    from yocr.recognizer.model import CRNN
-
 
 def pick_device(device: str = "auto") -> "torch.device":
     import torch
@@ -97,15 +95,6 @@ class Recognizer:
         self.batch_size = batch_size
         self.max_width = max_width
         self.mask = self.charset.restrict_mask(allow) if allow else None
-
-    @classmethod
-    def from_model(cls, model: "CRNN", charset: Charset, device: str = "cpu", batch_size: int = 64) -> "Recognizer":
-        self = cls.__new__(cls)
-        self.model, self.charset, self.meta, self.net = model.eval(), charset, {}, None
-        self.device = pick_device(device)
-        self._height = model.config.height
-        self.batch_size, self.max_width, self.mask = batch_size, 1600, None
-        return self
 
     @property
     def height(self) -> int:

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+
+#: The width of the input covered by one output step of the CRNN (its convolutions halve the width twice); batches
+#: are padded to a multiple of it.
+WIDTH_STRIDE = 4
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -46,7 +55,7 @@ def normalise(grey: np.ndarray, height: int, max_width: int) -> np.ndarray:
     return np.clip((img - lo) / (hi - lo), 0.0, 1.0)
 
 
-def stack(images: list[np.ndarray], pad_to_multiple: int = 4) -> np.ndarray:
+def stack(images: list[np.ndarray], pad_to_multiple: int = WIDTH_STRIDE) -> np.ndarray:
     """Normalised lines as one float32 array ``[B, 1, H, W_max]``, padded on the right with paper (1.0)."""
     height = images[0].shape[0]
     width = max(im.shape[1] for im in images)
@@ -57,7 +66,7 @@ def stack(images: list[np.ndarray], pad_to_multiple: int = 4) -> np.ndarray:
     return out
 
 
-def batch(images: list[np.ndarray], pad_to_multiple: int = 4) -> "torch.Tensor":
+def batch(images: list[np.ndarray], pad_to_multiple: int = WIDTH_STRIDE) -> "torch.Tensor":
     """:func:`stack` as a torch tensor (training)."""
     import torch
 

@@ -16,13 +16,14 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from yocr import metrics
-from yocr.data.labels import Sample, atomic_write_text, read_labels
+from yocr.core.io import atomic_write_text
+from yocr.data.labels import Sample, read_labels
 from yocr.errors import YocrError
 from yocr.recognizer import checkpoint
 from yocr.recognizer.charset import Charset
 from yocr.recognizer.config import TrainConfig
 from yocr.recognizer.dataset import BucketBatchSampler, LineDataset, collate, filter_encodable, image_widths
-from yocr.recognizer.model import CRNN, output_length
+from yocr.recognizer.model import CRNN
 from yocr.recognizer.predictor import decode_batch, pick_device
 
 log = logging.getLogger(__name__)
@@ -168,14 +169,9 @@ def evaluate(model: CRNN, loader: DataLoader, charset: Charset, device: torch.de
     return metrics.cer(preds, truths), metrics.exact_accuracy(preds, truths), list(zip(preds, truths))
 
 
-def train(cfg: TrainConfig, progress: bool = True) -> Path:
-    """Run training; returns the path of the best checkpoint. Resumable from ``out/last.pt``."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(cfg.seed)
-    device = pick_device(cfg.device)
+def prepare_samples(cfg: TrainConfig, out: Path) -> tuple[Charset, list[Sample], list[Sample]]:
+    """The charset and the encodable training and validation samples; the skipped ones are listed in
+    ``out/skipped.txt``, the config and charset written beside."""
     train_samples, val_samples, problems = load_samples(cfg)
     charset = build_charset(cfg, train_samples)
     train_samples, p1 = filter_encodable(train_samples, charset)
@@ -186,26 +182,93 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         log.warning("%d samples skipped; reasons in %s", len(problems), out / "skipped.txt")
     atomic_write_text(out / "config.json", json.dumps(cfg.to_dict(), indent=2))
     atomic_write_text(out / "charset.txt", charset.to_text() + "\n")
+    return charset, train_samples, val_samples
 
+
+def build_model(cfg: TrainConfig, charset: Charset, device: torch.device) -> CRNN:
+    """A fresh CRNN, or one starting from ``cfg.init_weights`` (the shared characters' rows carried over)."""
     model = CRNN(charset.num_classes, cfg.model)
     if cfg.init_weights:
         init_model, init_charset, _ = checkpoint.load(cfg.init_weights)
         if init_model.config != cfg.model:
             raise YocrError(f"{cfg.init_weights}: its model config differs from this run's")
         load_init_weights(model, charset, init_model, init_charset)
-    model.to(device)
+    return model.to(device)
+
+
+def make_loaders(cfg: TrainConfig, charset: Charset, train_samples: list[Sample], val_samples: list[Sample]):
+    """The training loader (width-bucketed, shuffled per epoch by its sampler) and the validation loader (or None)."""
     h, mw = cfg.model.height, cfg.max_width
-    train_ds = LineDataset(train_samples, charset, h, mw, augment=cfg.augment)
-    val_ds = LineDataset(val_samples, charset, h, mw, augment=False)
     sampler = BucketBatchSampler(image_widths(train_samples, h), cfg.batch_size, shuffle=True, seed=cfg.seed)
     loader_args = dict(
         collate_fn=collate, num_workers=cfg.workers, persistent_workers=cfg.workers > 0, worker_init_fn=_init_worker
     )
-    train_loader = DataLoader(train_ds, batch_sampler=sampler, **loader_args)
+    train_loader = DataLoader(
+        LineDataset(train_samples, charset, h, mw, augment=cfg.augment), batch_sampler=sampler, **loader_args
+    )
     val_loader = DataLoader(
-        val_ds, batch_sampler=BucketBatchSampler(image_widths(val_samples, h), 128, shuffle=False), **loader_args
+        LineDataset(val_samples, charset, h, mw, augment=False),
+        batch_sampler=BucketBatchSampler(image_widths(val_samples, h), 128, shuffle=False), **loader_args,
     ) if val_samples else None
+    return sampler, train_loader, val_loader
 
+
+def resume(path: Path, model: CRNN, optimizer, scheduler, steps_per_epoch: int) -> tuple[int, float]:
+    """Restore ``path`` (``last.pt``) into the model, optimiser and schedule; returns (next epoch, best CER)."""
+    state = checkpoint.load_state(path)
+    model.load_state_dict(state["state_dict"])
+    optimizer.load_state_dict(state["optimizer"])
+    start_epoch, best_cer = int(state["epoch"]) + 1, float(state["best_cer"])
+    if state["scheduler"].get("total_steps") == scheduler.total_steps:
+        scheduler.load_state_dict(state["scheduler"])
+    else:  # --epochs changed on resume: the new schedule, fast-forwarded to where the run stopped
+        scheduler.last_epoch = min(start_epoch * steps_per_epoch, scheduler.total_steps) - 1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "step() before optimizer.step()": intended here
+            scheduler.step()
+    log.info("resumed from %s at epoch %d", path, start_epoch)
+    return start_epoch, best_cer
+
+
+def train_epoch(model: CRNN, loader: DataLoader, criterion: nn.Module, optimizer, scheduler, device: torch.device,
+                steps: int, label: str, progress: bool) -> float:
+    """One epoch of at most ``steps`` batches; returns the mean training loss."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    model.train()
+    total, n = 0.0, 0
+    with Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.3f}"), TimeRemainingColumn(), disable=not progress,
+    ) as bar:
+        task = bar.add_task("train", total=steps, loss=0.0)
+        for step, (x, targets, lengths, blind, _) in enumerate(loader):
+            if step >= steps:
+                break
+            x = x.to(device)
+            logits = model(x)
+            input_lengths = torch.full((x.shape[0],), logits.shape[1], dtype=torch.long)
+            loss = criterion(logits, targets.to(device), lengths, input_lengths, blind)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            optimizer.step()
+            scheduler.step()
+            total += loss.item()
+            n += 1
+            bar.update(task, advance=1, loss=total / n)
+    return total / max(n, 1)
+
+
+def train(cfg: TrainConfig, progress: bool = True) -> Path:
+    """Run training; returns the path of the best checkpoint. Resumable from ``out/last.pt``."""
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    device = pick_device(cfg.device)
+    charset, train_samples, val_samples = prepare_samples(cfg, out)
+    model = build_model(cfg, charset, device)
+    sampler, train_loader, val_loader = make_loaders(cfg, charset, train_samples, val_samples)
     steps_per_epoch = len(sampler) if not cfg.max_steps_per_epoch else min(len(sampler), cfg.max_steps_per_epoch)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
@@ -215,61 +278,27 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     start_epoch, best_cer = 0, math.inf
     last_path, best_path = out / "last.pt", out / "best.pt"
     if cfg.resume and last_path.is_file():
-        state = checkpoint.load_state(last_path)
-        model.load_state_dict(state["state_dict"])
-        optimizer.load_state_dict(state["optimizer"])
-        start_epoch, best_cer = int(state["epoch"]) + 1, float(state["best_cer"])
-        if state["scheduler"].get("total_steps") == scheduler.total_steps:
-            scheduler.load_state_dict(state["scheduler"])
-        else:  # --epochs changed on resume: the new schedule, fast-forwarded to where the run stopped
-            scheduler.last_epoch = min(start_epoch * steps_per_epoch, scheduler.total_steps) - 1
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # "step() before optimizer.step()": intended here
-                scheduler.step()
-        log.info("resumed from %s at epoch %d", last_path, start_epoch)
-
+        start_epoch, best_cer = resume(last_path, model, optimizer, scheduler, steps_per_epoch)
     metrics_path = out / "metrics.csv"
     if not (cfg.resume and metrics_path.is_file()):
         metrics_path.write_text("epoch,train_loss,val_cer,val_accuracy,lr,seconds\n")
     t_start = time.time()
     meta_base = {"train_samples": len(train_samples), "val_samples": len(val_samples), "config": cfg.to_dict()}
     for epoch in range(start_epoch, cfg.epochs):
-        model.train()
         sampler.set_epoch(epoch)
-        t0, total, n = time.time(), 0.0, 0
-        with Progress(
-            TextColumn(f"epoch {epoch + 1}/{cfg.epochs}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]:.3f}"), TimeRemainingColumn(), disable=not progress,
-        ) as bar:
-            task = bar.add_task("train", total=steps_per_epoch, loss=0.0)
-            for step, (x, targets, lengths, blind, _) in enumerate(train_loader):
-                if step >= steps_per_epoch:
-                    break
-                x = x.to(device)
-                logits = model(x)
-                input_lengths = torch.full((x.shape[0],), logits.shape[1], dtype=torch.long)
-                loss = criterion(logits, targets.to(device), lengths, input_lengths, blind)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-                optimizer.step()
-                scheduler.step()
-                total += loss.item()
-                n += 1
-                bar.update(task, advance=1, loss=total / n)
+        t0 = time.time()
+        loss = train_epoch(model, train_loader, criterion, optimizer, scheduler, device, steps_per_epoch,
+                           f"epoch {epoch + 1}/{cfg.epochs}", progress)
         val_cer, val_acc = (math.nan, math.nan)
         if val_loader is not None:
             val_cer, val_acc, _ = evaluate(model, val_loader, charset, device, val_samples)
         seconds = time.time() - t0
         with metrics_path.open("a") as f:
-            csv.writer(f).writerow(
-                [epoch + 1, f"{total / max(n, 1):.4f}", f"{val_cer:.4f}", f"{val_acc:.4f}",
-                 f"{scheduler.get_last_lr()[0]:.2e}", f"{seconds:.1f}"]
-            )
-        log.info("epoch %d: loss %.4f val CER %.4f accuracy %.4f (%.0f s)", epoch + 1, total / max(n, 1), val_cer, val_acc, seconds)
+            csv.writer(f).writerow([epoch + 1, f"{loss:.4f}", f"{val_cer:.4f}", f"{val_acc:.4f}",
+                                    f"{scheduler.get_last_lr()[0]:.2e}", f"{seconds:.1f}"])
+        log.info("epoch %d: loss %.4f val CER %.4f accuracy %.4f (%.0f s)", epoch + 1, loss, val_cer, val_acc, seconds)
         meta = {**meta_base, "epoch": epoch + 1, "val_cer": val_cer, "val_accuracy": val_acc}
-        improved = val_loader is None or val_cer < best_cer
-        if improved:
+        if val_loader is None or val_cer < best_cer:
             best_cer = val_cer if val_loader is not None else best_cer
             checkpoint.save(best_path, model, charset, meta)
         checkpoint.save(

@@ -17,11 +17,10 @@ from typing import Sequence
 import numpy as np
 
 from yocr.core.results import Reading, Word
-from yocr.recognizer.preprocess import to_grey
+from yocr.recognizer.preprocess import WIDTH_STRIDE, to_grey
 
 INK = 0.5  # a pixel of the normalised line (0 ink .. 1 paper) darker than this is ink
 ROW_INK = 0.05  # a row of a word holds its ink when at least this share of the word's width (2 px or more) is ink
-WIDTH_STRIDE = 4  # input columns per output step: recognizer.model.WIDTH_STRIDE (repeated here to stay torch-free)
 
 
 def split_words(text: str) -> list[tuple[int, int]]:

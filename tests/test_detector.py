@@ -19,7 +19,7 @@ from yocr.detector.cli import register
 from yocr.detector.evaluate import DetectionScores, evaluate_detector, match_boxes
 from yocr.detector.checkpoint import DEFAULT_WEIGHTS, MODEL_YAML, load_checkpoint
 from yocr.detector.predictor import Detector, inference_size, lineboxes_from_result
-from yocr.errors import CheckpointError, ImageLoadError
+from yocr.errors import CheckpointError
 
 # --- post-processing --------------------------------------------------------------------------------------------
 
@@ -141,9 +141,8 @@ def test_missing_and_foreign_checkpoints_raise_checkpoint_error(tmp_path):
 
 
 def _cli() -> typer.Typer:
-    app, data_app = typer.Typer(), typer.Typer()
-    app.add_typer(data_app, name="data")
-    register(app, data_app)
+    app = typer.Typer()
+    register(app)
     return app
 
 
@@ -348,7 +347,7 @@ def _receipt_row(width: int = 900) -> np.ndarray:
 
 
 def test_lone_segments_boxes_a_quantity_standing_alone_in_a_boxed_row():
-    from yocr.detector.ink import LoneRule, ink_mask, lone_segments
+    from yocr.detector.ink import ink_mask, lone_segments
 
     page = _receipt_row()
     grey = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
@@ -410,7 +409,7 @@ def test_drop_blank_removes_boxes_without_ink_unless_the_page_shows_none():
 
 
 def test_lone_segments_needs_the_segment_apart_from_other_ink_and_keeps_boxes_on_the_page():
-    from yocr.detector.ink import LoneRule, ink_mask, lone_segments
+    from yocr.detector.ink import ink_mask, lone_segments
 
     row = np.array([[36.0, 44.0, 156.0, 80.0]])
     pair = _receipt_row()

@@ -18,10 +18,9 @@ from typer.testing import CliRunner
 
 from yocr.cli import app
 from yocr.core import image as image_mod
-from yocr.core.results import Reading
 from yocr.errors import EXIT_CONFIG, EXIT_OUTPUT, EXIT_USAGE, ConfigError, OutputError
 from yocr.pipeline import clean
-from yocr.pipeline.clean import Cleaner, read_rules
+from yocr.pipeline.clean import read_rules
 from yocr.pipeline.reader import Reader, ReaderConfig, Stages
 from yocr.pipeline.run import ERRORS_FILE, RunOptions, output_lock, run
 

@@ -250,11 +250,8 @@ def test_word_boxes_cover_each_words_ink():
 
 
 def test_the_recognizer_gives_word_boxes_over_each_words_ink():
-    from yocr.recognizer import words as words_module
-    from yocr.recognizer.model import WIDTH_STRIDE
     from yocr.recognizer.predictor import Recognizer
 
-    assert words_module.WIDTH_STRIDE == WIDTH_STRIDE
     font = ImageFont.truetype(FONT, 28)
     image = Image.new("RGB", (560, 52), "white")
     draw = ImageDraw.Draw(image)
@@ -365,7 +362,7 @@ def test_a_reading_has_word_boxes_in_step_with_its_lines():
         for w in line.words:
             assert line.box[0] - 0.5 <= w.box[0] < w.box[2] <= line.box[2] + 0.5
             assert line.box[1] - 0.5 <= w.box[1] < w.box[3] <= line.box[3] + 0.5
-    assert page.to_alto().count("<String ") == page.to_hocr().count('class="ocrx_word"') == sum(
+    assert to_alto(page).count("<String ") == to_hocr(page).count('class="ocrx_word"') == sum(
         len(ln.words) for ln in page.lines)
 
 

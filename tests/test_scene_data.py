@@ -14,7 +14,9 @@ import torch
 from yocr.data.labels import read_labels
 from yocr.data.scene import PLATE_BANDS, funsd_word_crops, ic15_crops, plate_crops, read_quads, rectify, word_crops
 from yocr.data.synth_lines import SynthLinesConfig, contact_sheet, synth_lines
-from yocr.recognizer.charset import EXTENDED, EXTRA_LETTERS, EXTRA_SYMBOLS, PRINTABLE_ASCII, Charset
+from yocr.errors import YocrError
+from yocr.core.alphabet import EXTENDED, EXTRA_LETTERS, EXTRA_SYMBOLS, PRINTABLE_ASCII
+from yocr.recognizer.charset import Charset
 
 from conftest import render_line
 
@@ -184,7 +186,7 @@ def test_oversample_repeats_a_sources_samples(line_folder, tmp_path):
     cfg = TrainConfig(train=[labels], val=[labels], oversample=[f"{labels}=3"])
     train, val, _ = load_samples(cfg)
     assert len(train) == 18 and len(val) == 6
-    with pytest.raises(ValueError, match="oversample"):
+    with pytest.raises(YocrError, match="--oversample"):
         TrainConfig(train=[labels], oversample=[f"{labels}=zero"])
 
 
@@ -213,14 +215,15 @@ def test_line_store_round_trips_and_trains_like_loose_files(tmp_path):
 
 
 def test_bench_lines_alnum_protocol_ignores_punctuation_and_spaces(tmp_path):
-    from yocr.bench.lines import alnum_only, bench_lines
+    from yocr.bench.lines import LinesBenchConfig, alnum_only, bench_lines
 
     assert alnum_only("Café, Noël!  No.5") == "CaféNoëlNo5"
     (tmp_path / "images").mkdir()
     cv2.imwrite(str(tmp_path / "images" / "0.png"), render_line("TOTAL 12.50"))
     (tmp_path / "labels.txt").write_text("0.png TOTAL: 12,50!\n")
-    strict = bench_lines([tmp_path / "labels.txt"], tmp_path / "a", ["crnn"])[0]
-    scene = bench_lines([tmp_path / "labels.txt"], tmp_path / "b", ["crnn"], alnum=True)[0]
+    strict = bench_lines(LinesBenchConfig(labels=(tmp_path / "labels.txt",), out=tmp_path / "a", engines=("crnn",)))[0]
+    scene = bench_lines(LinesBenchConfig(labels=(tmp_path / "labels.txt",), out=tmp_path / "b", engines=("crnn",),
+                                         alnum=True))[0]
     assert strict.accuracy == 0.0 and scene.accuracy == 1.0
 
 

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from yocr.data.annotations import Region
 from yocr.data.box_augment import BoxAugmentConfig, augment_yolo, augment_yolo_folder, box_augmentations
-from yocr.data.rows import merge_rows, same_row
+from yocr.core.geometry import same_row
+from yocr.data.rows import merge_rows
 from yocr.detector.evaluate import iou_matrix
 from yocr.data.synth_pages import SynthPagesConfig, render_page, synth_pages, warp_boxes
 from yocr.data.yolo import (
@@ -27,7 +28,7 @@ from yocr.data.yolo import (
     write_dataset_yaml,
     yolo_label_text,
 )
-from yocr.detector.cli import register
+from yocr.data.cli import data_app
 from yocr.errors import LabelError
 
 
@@ -252,9 +253,8 @@ def test_synth_pages_are_deterministic_and_well_labelled(tmp_path):
 
 @pytest.fixture()
 def cli():
-    app, data_app = typer.Typer(), typer.Typer()
+    app = typer.Typer()
     app.add_typer(data_app, name="data")
-    register(app, data_app)
     return app
 
 
