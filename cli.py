@@ -1,4 +1,9 @@
-"""The ``yocr`` command line. Each command parses its options into the typed configs and calls library code."""
+"""The ``yocr`` command line. Each command parses its options into one typed, checked config and calls library code.
+
+The rooms register their own commands: ``data`` (:mod:`yocr.data.cli`), ``detect`` and ``detector``
+(:mod:`yocr.detector.cli`), ``run`` (:mod:`yocr.pipeline.cli`) and ``export``; ``read``, ``recognizer`` and
+``bench`` live here.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,9 @@ import typer
 
 from yocr.errors import YocrError
 
+from yocr.data.cli import data_app
+
 app = typer.Typer(help="yocr: offline OCR with a YOLO line detector and a CRNN recognizer.", no_args_is_help=True, pretty_exceptions_show_locals=False)
-data_app = typer.Typer(help="Prepare data: synthetic lines and pages, crops and converters.", no_args_is_help=True)
 recognizer_app = typer.Typer(help="Train and evaluate the CRNN line recognizer.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(recognizer_app, name="recognizer")
@@ -22,165 +28,11 @@ app.add_typer(bench_app, name="bench")
 from yocr.bench import PAGE_ENGINES
 from yocr.console import err, fail as _fail
 from yocr.core.defaults import DETECTOR_CONF
-from yocr.core.geometry import CROP_MARGIN
-from yocr.core.splits import FUNSD_VAL_COUNT
-
 
 
 @app.callback()
 def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more detail.")) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-
-
-# --- data -------------------------------------------------------------------------------------------------------
-
-
-@data_app.command("synth-lines")
-def synth_lines_cmd(
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder: images/ and labels.txt are written there."),
-    count: int = typer.Option(1000, help="Number of line images."),
-    seed: int = typer.Option(0, help="Random seed; the same seed gives the same images."),
-    min_size: int = typer.Option(14, help="Smallest font size in pixels."),
-    max_size: int = typer.Option(44, help="Largest font size in pixels."),
-    workers: int = typer.Option(2, help="Rendering processes."),
-    sroie: Optional[Path] = typer.Option(None, help="SROIE folder: transcriptions of receipts 000-525 join the text."),
-    funsd: Optional[Path] = typer.Option(None, help="FUNSD folder: transcriptions of the training forms join the text."),
-    text: List[Path] = typer.Option([], help="Text files whose lines join the text (repeatable)."),
-    charset: str = typer.Option("extended", help="'ascii' or 'extended' (ASCII + symbols + accented letters)."),
-    scene: float = typer.Option(0.0, help="Share of lines drawn as scene text (photo grounds, colour, tilt)."),
-    backgrounds: Optional[Path] = typer.Option(None, help="Folder of photos whose patches become scene grounds."),
-    preview: Optional[Path] = typer.Option(None, help="Also write a contact sheet PNG of the first lines here."),
-    store: bool = typer.Option(
-        False, help="Write a compact store (lines.bin + index.npy + labels.txt) that training streams from, "
-        "instead of one image file per line; pass the folder to 'recognizer train --train'."
-    ),
-) -> None:
-    """Render labelled single-line images in the TRSynth100K layout (images/ + labels.txt), or a compact store."""
-    from rich.progress import Progress
-
-    from yocr.data.annotations import training_corpus
-    from yocr.data.synth_lines import SynthLinesConfig, synth_lines
-
-    try:
-        from yocr.recognizer.charset import EXTENDED, PRINTABLE_ASCII
-
-        if charset not in ("ascii", "extended"):
-            raise YocrError(f"--charset must be 'ascii' or 'extended', got {charset!r}")
-        cfg = SynthLinesConfig(
-            count=count, seed=seed, min_size=min_size, max_size=max_size, workers=workers,
-            charset=EXTENDED if charset == "extended" else PRINTABLE_ASCII, scene=scene,
-            backgrounds=str(backgrounds or ""),
-        )
-        corpus = training_corpus(sroie, funsd, text)
-        with Progress(console=err) as bar:
-            task = bar.add_task("rendering", total=count)
-            n = synth_lines(out, cfg, corpus, progress=lambda: bar.advance(task), store=store)
-        if preview:
-            from yocr.data.synth_lines import contact_sheet
-
-            contact_sheet(out if store else out / "labels.txt", preview)
-            err.print(f"contact sheet: {preview}")
-    except (YocrError, ValueError, OSError) as exc:
-        _fail(exc)
-    err.print(f"{n} lines written to {out}")
-
-
-@data_app.command("scene-crops")
-def scene_crops_cmd(
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder: images/, labels.txt and groups.csv."),
-    ic15: Optional[Path] = typer.Option(None, help="ICDAR 2015 folder (img/ + gt/): legible word quads, rectified."),
-    words: Optional[Path] = typer.Option(None, help="Word-crop folder with labels.tsv (IIIT5K/SVT style)."),
-    plates: Optional[Path] = typer.Option(None, help="Plate photos NAME.jpg + NAME.txt (OpenALPR style)."),
-    funsd_words: Optional[Path] = typer.Option(None, help="FUNSD folder: single-word crops."),
-    split: str = typer.Option("train", help="The dataset's fixed split: 'train', 'val' or 'all'."),
-    plate_bands: bool = typer.Option(
-        False, help="--plates: also write the middle bands of each plate (the number without state name or slogan)."
-    ),
-) -> None:
-    """Cut labelled word crops from scene-text datasets (one source per call), keeping their fixed splits."""
-    from yocr.data import scene as sc
-
-    sources = [(ic15, sc.ic15_crops), (words, sc.word_crops), (plates, sc.plate_crops), (funsd_words, sc.funsd_word_crops)]
-    given = [(path, fn) for path, fn in sources if path is not None]
-    if len(given) != 1:
-        _fail(YocrError("give exactly one of --ic15, --words, --plates, --funsd-words"))
-    path, fn = given[0]
-    try:
-        n = fn(path, out, split, bands=True) if plate_bands and plates else fn(path, out, split)
-    except (YocrError, OSError) as exc:
-        _fail(exc)
-    err.print(f"{n} crops written to {out}")
-
-
-@data_app.command("crops")
-def crops_cmd(
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder: images/, labels.txt and groups.csv."),
-    sroie: Optional[Path] = typer.Option(None, help="SROIE-style folder (img/ + box/)."),
-    funsd: Optional[Path] = typer.Option(None, help="FUNSD folder (images/ + annotations/)."),
-    first: Optional[int] = typer.Option(None, help="SROIE: first receipt number to use."),
-    last: Optional[int] = typer.Option(None, help="SROIE: last receipt number to use."),
-    funsd_split: str = typer.Option("train", help="FUNSD: 'train' (all but the last 30), 'val' (last 30) or 'all'."),
-    margin: float = typer.Option(CROP_MARGIN, help="Margin around each box, as a fraction of its height."),
-) -> None:
-    """Cut labelled line crops out of annotated pages (SROIE box files, FUNSD JSON)."""
-    from yocr.data.annotations import funsd_pages, sroie_pages
-    from yocr.data.crops import write_crops
-
-    if not sroie and not funsd:
-        _fail(YocrError("give --sroie or --funsd"))
-    if funsd_split not in ("train", "val", "all"):
-        _fail(YocrError(f"--funsd-split must be train, val or all, not {funsd_split!r}"))
-    try:
-        pages = sroie_pages(sroie, first, last) if sroie else []
-        if funsd:
-            pages += funsd_pages(
-                funsd, skip_last=FUNSD_VAL_COUNT if funsd_split == "train" else 0,
-                only_last=FUNSD_VAL_COUNT if funsd_split == "val" else 0,
-            )
-        n, problems = write_crops(pages, out, margin)
-    except (YocrError, OSError) as exc:
-        _fail(exc)
-    for p in problems:
-        err.print(f"[yellow]skipped[/yellow] {p}")
-    err.print(f"{n} crops from {len(pages)} pages written to {out}")
-    if sroie:
-        err.print("note: SROIE transcriptions are upper case; train with --case-blind on this labels file")
-
-
-@data_app.command("prepare")
-def prepare_cmd(
-    labels: Path = typer.Argument(..., help="Labels file (TRSynth 'name label' lines, or CSV with path,label)."),
-    out: Path = typer.Option(..., "--out", "-o", help="CSV to write; charset.json is written beside it."),
-) -> None:
-    """Check a labelled folder and write a path,label CSV and the character<->index maps (JSON)."""
-    from yocr.data.labels import prepare_folder
-
-    try:
-        n, problems = prepare_folder(labels, out)
-    except (YocrError, OSError) as exc:
-        _fail(exc)
-    for p in problems:
-        err.print(f"[yellow]skipped[/yellow] {p}")
-    err.print(f"{n} samples written to {out}, {len(problems)} skipped")
-
-
-@data_app.command("labels-from-names")
-def labels_from_names_cmd(
-    folder: Path = typer.Argument(..., help="Folder of images named by their label (e.g. captchas: 2b827.png)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Labels file to write (TRSynth 'name label' lines)."),
-) -> None:
-    """Write a labels file for a folder whose image file names are the labels."""
-    from yocr.data.labels import labels_from_filenames
-
-    if not folder.is_dir():
-        _fail(YocrError(f"{folder}: not a folder"))
-    try:
-        n, problems = labels_from_filenames(folder, out)
-    except (YocrError, OSError) as exc:
-        _fail(exc)
-    for p in problems:
-        err.print(f"[yellow]skipped[/yellow] {p}")
-    err.print(f"{n} labels written to {out}")
 
 
 # --- recognizer ---------------------------------------------------------------------------------------------------
@@ -285,19 +137,30 @@ def read_cmd(
     ),
 ) -> None:
     """Read single-line images: prints 'path<TAB>text<TAB>confidence' per image."""
-    from yocr.core.image import load_image
-    from yocr.errors import ImageLoadError
+    from yocr.recognizer.config import ReadConfig
     from yocr.recognizer.predictor import Recognizer
 
     try:
-        recognizer = Recognizer(weights, device=device, batch_size=batch_size, allow=allow)
+        config = ReadConfig(weights=str(weights) if weights else None, allow=allow, batch_size=batch_size,
+                            device=device, bands=bands)
+        recognizer = Recognizer(config.weights, device=config.device, batch_size=config.batch_size,
+                                allow=config.allow)
     except YocrError as exc:
         _fail(exc)
-    paths = _expand_line_inputs(images)
+    if _read_lines(recognizer, _expand_line_inputs(images), config.bands):
+        raise typer.Exit(1)
+
+
+def _read_lines(recognizer, paths: list[Path], bands: bool, chunk_size: int = 256) -> int:
+    """Print 'path<TAB>text<TAB>confidence' for each readable image, ``chunk_size`` loaded at a time; the number of
+    images that could not be loaded (each named on stderr)."""
+    from yocr.core.image import load_image
+    from yocr.errors import ImageLoadError
+
     failed = 0
-    for start in range(0, len(paths), 256):
+    for start in range(0, len(paths), chunk_size):
         chunk, arrays = [], []
-        for p in paths[start : start + 256]:
+        for p in paths[start : start + chunk_size]:
             try:
                 image = load_image(p).bgr
             except ImageLoadError as exc:
@@ -309,8 +172,7 @@ def read_cmd(
         for p, r in zip(chunk, recognizer.read(arrays, bands=bands)):
             sys.stdout.write(f"{p}\t{r.text}\t{r.confidence:.4f}\n")
     sys.stdout.flush()
-    if failed:
-        raise typer.Exit(1)
+    return failed
 
 
 @bench_app.command("lines")
@@ -328,18 +190,21 @@ def bench_lines_cmd(
     bands: bool = typer.Option(False, help="CRNN: also read the middle bands of boxy crops, as 'yocr read' does."),
 ) -> None:
     """Recognition on ground-truth line crops: CER, WER, exact lines and lines/s per engine, in one run."""
-    from yocr.bench.lines import bench_lines
+    from yocr.bench.lines import LinesBenchConfig, bench_lines
 
     try:
-        results = bench_lines(labels, out, [e.strip() for e in engines.split(",") if e.strip()],
-                              str(weights) if weights else None, case_sensitive, limit, tune, alnum=alnum,
-                              bands=bands)
+        config = LinesBenchConfig(
+            labels=tuple(labels), out=out, engines=tuple(e.strip() for e in engines.split(",") if e.strip()),
+            weights=str(weights) if weights else None, case_sensitive=case_sensitive, limit=limit, tune=tune,
+            alnum=alnum, bands=bands,
+        )
+        results = bench_lines(config)
     except (YocrError, OSError) as exc:
         _fail(exc)
     for r in results:
         print(f"{r.engine}\tlines={r.lines}\tCER={r.cer:.4f}\tWER={r.wer:.4f}\taccuracy={r.accuracy:.4f}\t"
               f"lines/s={r.lines_per_second:.1f}\tcalibration_error={r.calibration_error:.3f}\t{r.settings}")
-    err.print(f"report: {out / 'lines.md'}")
+    err.print(f"report: {config.out / 'lines.md'}")
 
 
 @bench_app.command("outputs")
@@ -393,13 +258,7 @@ def bench_pages_cmd(
     gallery: int = typer.Option(24, help="Worst-read lines shown per data set (0: no gallery)."),
 ) -> None:
     """End to end on annotated pages: line detection P/R/F1, word P/R/F1, page CER, speed and memory per engine."""
-    import shlex
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from yocr.bench.pages import PageBenchConfig, bench_pages
-    from yocr.data.yolo import yolo_text_pages
-    from yocr.detector.evaluate import benchmark_sets
+    from yocr.bench.pages import PageBenchConfig
 
     try:
         cfg = PageBenchConfig(
@@ -408,14 +267,37 @@ def bench_pages_cmd(
             ignore=ignore, alnum_only=alnum_only, iou=iou, isolate=isolate, gallery=gallery,
         )
         if limit < 0:
-            raise YocrError("--limit must be >= 0")
-        sets = benchmark_sets(data, sroie, funsd, limit) if (data or sroie or funsd) else {}
-        if yolo:
-            sets[yolo.name or "yolo"] = yolo_text_pages(yolo)[: limit or None]
-        if not sets:
-            raise YocrError("give a data folder, --sroie, --funsd or --yolo")
+            raise YocrError(f"--limit must be at least 0, not {limit}")
+        sets = _page_sets(data, sroie, funsd, yolo, limit)
     except (YocrError, OSError) as exc:
         _fail(exc)
+    report = _bench_pages_with_progress(sets, out, cfg)
+    _print_page_report(report, out)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _page_sets(data: Optional[Path], sroie: Optional[Path], funsd: Optional[Path], yolo: Optional[Path], limit: int):
+    """The annotated pages ``yocr bench pages`` reads, by set name (the first ``limit`` of each; 0: all)."""
+    from yocr.data.yolo import yolo_text_pages
+    from yocr.detector.evaluate import benchmark_sets
+
+    sets = benchmark_sets(data, sroie, funsd, limit) if (data or sroie or funsd) else {}
+    if yolo:
+        sets[yolo.name or "yolo"] = yolo_text_pages(yolo)[: limit or None]
+    if not sets:
+        raise YocrError("give a data folder, --sroie, --funsd or --yolo")
+    return sets
+
+
+def _bench_pages_with_progress(sets, out: Path, cfg):
+    """:func:`yocr.bench.pages.bench_pages` with a progress bar per engine and set on stderr."""
+    import shlex
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from yocr.bench.pages import bench_pages
+
     command = "yocr " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
                   TimeElapsedColumn(), console=err) as bar:
@@ -425,30 +307,30 @@ def bench_pages_cmd(
             return lambda: bar.advance(task)
 
         try:
-            report = bench_pages(sets, out, cfg, progress, command)
+            return bench_pages(sets, out, cfg, progress, command)
         except (YocrError, OSError) as exc:
             _fail(exc)
+
+
+def _print_page_report(report, out: Path) -> None:
+    from rich.markup import escape
+
     for s in report.scores:
         print(f"{s.dataset}\t{s.engine}\tword_F1={s.word_f1:.3f}\tpage_CER={s.page_cer:.3f}\tline_F1={s.det_f1:.3f}\t"
               f"pages/s={s.pages_per_second:.2f}\trun_s={s.run_seconds:.1f}")
-    from rich.markup import escape
-
     for name, reason in report.skipped.items():
         err.print(f"[yellow]skipped[/yellow] {escape(name)}: {escape(reason)}", highlight=False)
     for name, reason in report.failed.items():
         err.print(f"[red]failed[/red] {escape(name)}: {escape(reason)}", highlight=False)
     err.print(f"report: {out / 'pages.md'}")
-    if report.failed:
-        raise typer.Exit(1)
 
 
 def _register_rooms() -> None:
     from yocr.detector.cli import register as register_detector
-
-    from yocr.pipeline.cli import register as register_pipeline
     from yocr.export import register as register_export
+    from yocr.pipeline.cli import register as register_pipeline
 
-    register_detector(app, data_app)
+    register_detector(app)
     register_pipeline(app)
     register_export(app)
 

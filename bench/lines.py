@@ -40,6 +40,39 @@ class LineScores:
 
 
 LineEngine = Callable[[list[np.ndarray]], list[Reading]]
+LINE_ENGINES = ("crnn", "tesseract")
+
+
+@dataclass(frozen=True)
+class LinesBenchConfig:
+    """Options of ``yocr bench lines``, one to one. ``alnum`` compares letters and digits only (the scene-text
+    protocol: punctuation and spaces ignored), for word crops and plates; ``seed`` picks the ``limit`` subset and
+    Tesseract's tuning crops."""
+
+    labels: tuple[Path, ...]  # labels files of line crops
+    out: Path = Path("runs/bench")  # report folder
+    engines: tuple[str, ...] = LINE_ENGINES
+    weights: str | None = None  # recognizer weights (None: the shipped model)
+    case_sensitive: bool = False
+    limit: int = 0  # score a seeded random subset of this many lines (0: all)
+    tune: int = 100  # crops used to pick Tesseract's best mode, scale and margin
+    alnum: bool = False
+    bands: bool = False  # CRNN: also read the middle bands of boxy crops, as ``yocr read`` does
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(Path(p) for p in self.labels))
+        object.__setattr__(self, "out", Path(self.out))
+        object.__setattr__(self, "engines", tuple(self.engines))
+        if not self.labels:
+            raise YocrError("give at least one labels file")
+        unknown = [e for e in self.engines if e not in LINE_ENGINES]
+        if unknown or not self.engines:
+            raise YocrError(f"--engines: unknown engine {', '.join(map(repr, unknown)) or '(none given)'}: "
+                            f"choose from {', '.join(LINE_ENGINES)}")
+        for option, value, least in (("--limit", self.limit, 0), ("--tune", self.tune, 1)):
+            if value < least:
+                raise YocrError(f"{option} must be at least {least}, not {value}")
 
 
 def crnn_engine(weights: str | None = None, batch_size: int = 64, bands: bool = False) -> tuple[LineEngine, float, str]:
@@ -91,56 +124,27 @@ def alnum_only(text: str) -> str:
     return "".join(c for c in text if c.isalnum())
 
 
-def bench_lines(
-    labels: list[Path],
-    out: Path,
-    engines: list[str],
-    weights: str | None = None,
-    case_sensitive: bool = False,
-    limit: int = 0,
-    tune: int = 100,
-    seed: int = 0,
-    alnum: bool = False,
-    bands: bool = False,
-) -> list[LineScores]:
-    """Score each engine on labelled crops. ``alnum`` compares letters and digits only (the scene-text protocol:
-    punctuation and spaces ignored), for word crops and plates."""
-    samples: list[Sample] = []
-    for f in labels:
-        samples += read_labels(f)[0]
-    if limit and limit < len(samples):
-        rng = np.random.default_rng(seed)
-        samples = [samples[i] for i in sorted(rng.choice(len(samples), limit, replace=False))]
-    images, samples, problems = load_crops(samples)
-    if not samples:
-        raise YocrError("no readable labelled line images to benchmark")
-    truths = [alnum_only(s.label) if alnum else s.label for s in samples]
+def bench_lines(config: LinesBenchConfig) -> list[LineScores]:
+    """Score each engine of ``config`` on its labelled crops and write the report under ``config.out``."""
+    samples, images, problems = _sample_crops(config)
+    truths = [_compared(s.label, config) for s in samples]
     results: list[LineScores] = []
     readings: dict[str, list[str]] = {}
-    for name in engines:
-        if name == "crnn":
-            engine, load_s, settings = crnn_engine(weights, bands=bands)
-        elif name == "tesseract":
-            rng = np.random.default_rng(seed + 1)
-            pick = rng.choice(len(images), min(tune, len(images)), replace=False)
-            cfg = tune_tesseract([images[i] for i in pick], [truths[i] for i in pick], case_sensitive)
-            engine, load_s, settings = tesseract_engine(cfg)
-            settings += f" (tuned on {len(pick)} of the crops)"
-        else:
-            raise YocrError(f"unknown engine {name!r}: choose from crnn, tesseract")
+    for name in config.engines:
+        engine, load_s, settings = _engine(name, config, images, truths)
         t = time.perf_counter()
         reads = engine(images)
         seconds = time.perf_counter() - t
-        texts = [alnum_only(r.text) if alnum else r.text for r in reads]
-        right = metrics.exact_matches(texts, truths, case_sensitive)
+        texts = [_compared(r.text, config) for r in reads]
+        right = metrics.exact_matches(texts, truths, config.case_sensitive)
         bins, gap = metrics.calibration([r.confidence for r in reads], right)
         readings[name] = texts
         results.append(
             LineScores(
                 engine=name,
                 lines=len(texts),
-                cer=metrics.cer(texts, truths, case_sensitive),
-                wer=metrics.wer(texts, truths, case_sensitive),
+                cer=metrics.cer(texts, truths, config.case_sensitive),
+                wer=metrics.wer(texts, truths, config.case_sensitive),
                 accuracy=metrics.ratio(sum(right), len(right)),
                 lines_per_second=len(texts) / seconds if seconds > 0 else float("inf"),
                 load_seconds=load_s,
@@ -149,8 +153,41 @@ def bench_lines(
                 confidence_bins=[asdict(b) for b in bins],
             )
         )
-    write_line_report(out, results, samples, readings, labels, case_sensitive, problems, images)
+    write_line_report(config.out, results, samples, readings, list(config.labels), config.case_sensitive, problems,
+                      images)
     return results
+
+
+def _sample_crops(config: LinesBenchConfig) -> tuple[list[Sample], list[np.ndarray], list[str]]:
+    """The labelled crops to score (a seeded subset of ``config.limit`` of them), their images and the skipped."""
+    samples: list[Sample] = []
+    for f in config.labels:
+        samples += read_labels(f)[0]
+    if config.limit and config.limit < len(samples):
+        rng = np.random.default_rng(config.seed)
+        samples = [samples[i] for i in sorted(rng.choice(len(samples), config.limit, replace=False))]
+    images, samples, problems = load_crops(samples)
+    if not samples:
+        raise YocrError("no readable labelled line images to benchmark")
+    return samples, images, problems
+
+
+def _compared(text: str, config: LinesBenchConfig) -> str:
+    """What of a reading or truth is compared: letters and digits only under ``config.alnum``."""
+    return alnum_only(text) if config.alnum else text
+
+
+def _engine(
+    name: str, config: LinesBenchConfig, images: list[np.ndarray], truths: list[str]
+) -> tuple[LineEngine, float, str]:
+    """The engine ``name`` ready to read (Tesseract tuned on ``config.tune`` of the crops), its load time, settings."""
+    if name == "crnn":
+        return crnn_engine(config.weights, bands=config.bands)
+    rng = np.random.default_rng(config.seed + 1)
+    pick = rng.choice(len(images), min(config.tune, len(images)), replace=False)
+    cfg = tune_tesseract([images[i] for i in pick], [truths[i] for i in pick], config.case_sensitive)
+    engine, load_s, settings = tesseract_engine(cfg)
+    return engine, load_s, settings + f" (tuned on {len(pick)} of the crops)"
 
 
 def write_line_report(out, results, samples, readings, labels, case_sensitive, problems, images=None) -> None:
@@ -163,7 +200,7 @@ def write_line_report(out, results, samples, readings, labels, case_sensitive, p
     atomic_write_text(out / "lines.csv", header + "".join(
         f'{r.engine},{r.lines},{r.cer:.4f},{r.wer:.4f},{r.accuracy:.4f},{r.lines_per_second:.1f},{r.load_seconds:.2f},{r.calibration_error:.4f},"{r.settings}"\n'
         for r in results))
-    md = [f"# Line recognition benchmark\n", f"Data: {', '.join(str(p) for p in labels)} ({len(samples)} lines); "
+    md = ["# Line recognition benchmark\n", f"Data: {', '.join(str(p) for p in labels)} ({len(samples)} lines); "
           f"case {'sensitive' if case_sensitive else 'folded'}; machine: {machine}.\n",
           "| engine | lines | CER | WER | exact lines | lines/s | settings |", "|---|---|---|---|---|---|---|"]
     md += [f"| {r.engine} | {r.lines} | {r.cer:.2%} | {r.wer:.2%} | {r.accuracy:.2%} | {r.lines_per_second:.1f} | "

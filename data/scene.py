@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from yocr.core.geometry import crop
+from yocr.core.geometry import CROP_MARGIN, crop
 from yocr.core.io import atomic_write_text
 from yocr.core.splits import FUNSD_VAL_COUNT, IC15_VAL_FIRST, PLATES_VAL_EVERY, WORDS_VAL_EVERY
 from yocr.errors import YocrError
@@ -167,7 +167,7 @@ def plate_crops(
     return writer.close()
 
 
-def funsd_word_crops(root: str | Path, out: str | Path, split: str = "train", margin: float = 0.15) -> int:
+def funsd_word_crops(root: str | Path, out: str | Path, split: str = "train", margin: float = CROP_MARGIN) -> int:
     """Crops of single FUNSD words (``annotations/NAME.json``), for word-level training and the word benchmark."""
     import json
 

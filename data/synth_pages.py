@@ -309,6 +309,36 @@ def scan_damage() -> A.Compose:
 # --- pages ------------------------------------------------------------------------------------------------------
 
 
+class _ReceiptCursor:
+    """Writes a receipt top to bottom: centred lines, item/price pairs flush left and right, and rules."""
+
+    def __init__(self, c: Canvas, w: int, margin: int, size: float, leading: float, ink: tuple[int, int, int],
+                 truncate: Callable[[str, ImageFont.FreeTypeFont, float], str]):
+        self.c, self.w, self.margin, self.size, self.leading, self.ink = c, w, margin, size, leading, ink
+        self.truncate, self.usable, self.y = truncate, w - 2 * margin, float(margin)
+
+    def centred(self, text: str, font: ImageFont.FreeTypeFont) -> None:
+        text = self.truncate(text, font, self.usable)
+        self.c.write((self.w - text_width(text, font)) / 2, self.y, text, font, self.ink)
+        self.y += font.size * 1.35
+
+    def pair(self, left: str, right: str, font: ImageFont.FreeTypeFont) -> None:
+        right = self.truncate(right, font, self.usable * 0.4)
+        left = self.truncate(left, font, self.usable - text_width(right, font) - font.size)
+        self.c.write(self.margin, self.y, left, font, self.ink)
+        self.c.write(self.w - self.margin - text_width(right, font), self.y, right, font, self.ink)
+        self.y += self.leading
+
+    def rule(self, rng: np.random.Generator) -> None:
+        yy, size, margin = int(self.y + self.size * 0.5), self.size, self.margin
+        if rng.random() < 0.5:
+            for x in range(margin, self.w - margin, max(4, int(size * 0.6))):
+                self.c.draw.line([(x, yy), (x + int(size * 0.35), yy)], fill=self.ink, width=1)
+        else:
+            self.c.draw.line([(margin, yy), (self.w - margin, yy)], fill=self.ink, width=1)
+        self.y += size
+
+
 class PageRenderer:
     """Draws one page of a random kind with its line boxes, from a seeded generator."""
 
@@ -484,32 +514,40 @@ class PageRenderer:
         f = self.font(rng, body, family)
         for col in range(columns):
             x0 = margin + col * (col_w + gutter)
-            yy = y
-            first = col == 0 and rng.random() < 0.15
-            while yy + leading < bottom:
-                if first:  # a drop cap two lines high, the first two lines indented past it
-                    cap_font = self.font(rng, body * 2.4, family)
-                    letter = self.clean(self.text.word(rng))[:1].upper() or "T"
-                    c.write(x0, yy, letter, cap_font, ink)
-                    indent = text_width(letter, cap_font) + body * 0.4
-                    for _ in range(2):
-                        self._justified(c, rng, x0 + indent, yy, col_w - indent, f, ink)
-                        yy += leading
-                    first = False
-                    continue
-                last_of_paragraph = rng.random() < 0.12
-                indent = body * 1.5 if rng.random() < 0.1 else 0.0
-                if last_of_paragraph:
-                    c.write(x0 + indent, yy, self.fill(rng, f, (col_w - indent) * rng.uniform(0.2, 0.8)), f, ink)
-                else:
-                    self._justified(c, rng, x0 + indent, yy, col_w - indent, f, ink)
-                yy += leading
+            self._book_column(c, rng, (x0, y, x0 + col_w, bottom), body, leading, f, family, ink, col == 0)
         fn = self.font(rng, note_size, family)
         yy = bottom + body
         for k in range(notes):
             c.write(margin, yy, f"{k + 1} " + self.fill(rng, fn, w - 2 * margin - note_size * 2), fn, ink)
             yy += note_size * 1.3
         return c, paper
+
+    def _book_column(self, c: Canvas, rng: np.random.Generator, area: tuple[float, float, float, float],
+                     body: float, leading: float, f: ImageFont.FreeTypeFont, family: list[str] | None, ink: tuple[int, int, int],
+                     first_column: bool) -> None:
+        """One column of body text filling ``area`` (x0, y0, x1, bottom): justified lines, paragraph ends and
+        indents, and in the first column at times a drop cap."""
+        x0, yy, x1, bottom = area
+        col_w = x1 - x0
+        first = first_column and rng.random() < 0.15
+        while yy + leading < bottom:
+            if first:  # a drop cap two lines high, the first two lines indented past it
+                cap_font = self.font(rng, body * 2.4, family)
+                letter = self.clean(self.text.word(rng))[:1].upper() or "T"
+                c.write(x0, yy, letter, cap_font, ink)
+                indent = text_width(letter, cap_font) + body * 0.4
+                for _ in range(2):
+                    self._justified(c, rng, x0 + indent, yy, col_w - indent, f, ink)
+                    yy += leading
+                first = False
+                continue
+            last_of_paragraph = rng.random() < 0.12
+            indent = body * 1.5 if rng.random() < 0.1 else 0.0
+            if last_of_paragraph:
+                c.write(x0 + indent, yy, self.fill(rng, f, (col_w - indent) * rng.uniform(0.2, 0.8)), f, ink)
+            else:
+                self._justified(c, rng, x0 + indent, yy, col_w - indent, f, ink)
+            yy += leading
 
     def _justified(self, c: Canvas, rng: np.random.Generator, x: float, y: float, width: float,
                    font: ImageFont.FreeTypeFont, ink: tuple[int, int, int]) -> None:
@@ -573,59 +611,31 @@ class PageRenderer:
         f = self.font(rng, size, family)
         fb = self.font(rng, size * rng.uniform(1.0, 1.8), self.bold if rng.random() < 0.5 else family)
         leading = size * rng.uniform(1.15, 1.6)
-        usable = w - 2 * margin
-        y = float(margin)
-
-        def centred(text: str, font: ImageFont.FreeTypeFont) -> None:
-            nonlocal y
-            text = self._truncate(text, font, usable)
-            c.write((w - text_width(text, font)) / 2, y, text, font, ink)
-            y += font.size * 1.35
-
-        def pair(left: str, right: str, font: ImageFont.FreeTypeFont) -> None:
-            nonlocal y
-            right = self._truncate(right, font, usable * 0.4)
-            left = self._truncate(left, font, usable - text_width(right, font) - font.size)
-            c.write(margin, y, left, font, ink)
-            c.write(w - margin - text_width(right, font), y, right, font, ink)
-            y += leading
-
-        def rule() -> None:
-            nonlocal y
-            yy = int(y + size * 0.5)
-            if rng.random() < 0.5:
-                for x in range(margin, w - margin, max(4, int(size * 0.6))):
-                    c.draw.line([(x, yy), (x + int(size * 0.35), yy)], fill=ink, width=1)
-            else:
-                c.draw.line([(margin, yy), (w - margin, yy)], fill=ink, width=1)
-            y += size
-
-        centred(self.clean(self.text.word(rng)).upper() + " " + self.clean(self.text.word(rng)).upper(), fb)
+        cur = _ReceiptCursor(c, w, margin, size, leading, ink, self._truncate)
+        cur.centred(self.clean(self.text.word(rng)).upper() + " " + self.clean(self.text.word(rng)).upper(), fb)
         for _ in range(int(rng.integers(1, 5))):
-            centred(self.phrase(rng), f)
-        rule()
-        pair("Date: " + self.clean(self.text.date(rng)), self.clean(self.text.code(rng)), f)
-        rule()
+            cur.centred(self.phrase(rng), f)
+        cur.rule(rng)
+        cur.pair("Date: " + self.clean(self.text.date(rng)), self.clean(self.text.code(rng)), f)
+        cur.rule(rng)
         for _ in range(int(rng.integers(3, 25))):
-            if y > h - margin - 8 * leading:
+            if cur.y > h - margin - 8 * leading:
                 break
             item = self.clean(self.text.word(rng)) + " " + self.clean(self.text.word(rng))
             price = f"{rng.random() * 10 ** rng.integers(1, 3):.2f}"
+            cur.pair(item, price, f)
             if rng.random() < 0.3:  # qty x unit price under the item
-                pair(item, price, f)
-                c.write(margin + size * 2, y, f"{int(rng.integers(1, 9))} x {price}", f, ink)
-                y += leading
-            else:
-                pair(item, price, f)
-        rule()
+                c.write(margin + size * 2, cur.y, f"{int(rng.integers(1, 9))} x {price}", f, ink)
+                cur.y += leading
+        cur.rule(rng)
         for label in ("SUBTOTAL", "TAX", "TOTAL", "CASH", "CHANGE")[: int(rng.integers(1, 6))]:
-            if y > h - margin - 3 * leading:
+            if cur.y > h - margin - 3 * leading:
                 break
-            pair(label, f"{rng.random() * 200:.2f}", fb if label == "TOTAL" else f)
-        if y < h - margin - 3 * leading:
-            rule()
-            centred(self.clean(rng.choice(["THANK YOU", "Thank you, come again", "GOODS SOLD ARE NOT RETURNABLE",
-                                           "Please keep this receipt"])), f)
+            cur.pair(label, f"{rng.random() * 200:.2f}", fb if label == "TOTAL" else f)
+        if cur.y < h - margin - 3 * leading:
+            cur.rule(rng)
+            cur.centred(self.clean(rng.choice(["THANK YOU", "Thank you, come again", "GOODS SOLD ARE NOT RETURNABLE",
+                                               "Please keep this receipt"])), f)
         return c, paper
 
     def form(self, rng: np.random.Generator) -> tuple[Canvas, tuple[int, int, int]]:
@@ -664,25 +674,8 @@ class PageRenderer:
                 if box is None:
                     continue
                 fx0, fx1 = box[2] + body * 0.6, x + col_w - body
-                if fx1 - fx0 < body * 3:
-                    continue
-                if rng.random() < 0.5:  # underline field
-                    c.draw.line([(fx0, y + body * 1.15), (fx1, y + body * 1.15)], fill=ink, width=1)
-                elif rng.random() < 0.6:  # boxed field
-                    c.draw.rectangle([fx0, y - body * 0.35, fx1, y + body * 1.35], outline=ink, width=1)
-                else:  # check boxes
-                    xx = fx0
-                    for _ in range(int(rng.integers(1, 4))):
-                        s = body * 0.9
-                        if xx + s + body * 4 > fx1:
-                            break
-                        c.draw.rectangle([xx, y + body * 0.1, xx + s, y + body * 0.1 + s], outline=ink, width=1)
-                        b = c.write(xx + s * 1.5, y, self.clean(self.text.word(rng)), f, ink)
-                        xx = (b[2] if b else xx + s * 2) + body * 1.5
-                    continue
-                if rng.random() < 0.7:  # filled in
-                    value = self._truncate(self.phrase(rng), fill_font, (fx1 - fx0) * rng.uniform(0.3, 0.95))
-                    c.write(fx0 + body * 0.3, y - body * 0.1, value, fill_font, fill_ink)
+                if fx1 - fx0 >= body * 3:
+                    self._form_field(c, rng, fx0, fx1, y, body, f, fill_font, ink, fill_ink)
             y += row_h
         fs = self.font(rng, self.small_size(rng))
         yy = h - margin - fs.size * 3
@@ -690,6 +683,29 @@ class PageRenderer:
             c.write(margin, yy, self.fill(rng, fs, w - 2 * margin), fs, ink)
             yy += fs.size * 1.3
         return c, paper
+
+    def _form_field(self, c: Canvas, rng: np.random.Generator, fx0: float, fx1: float, y: float, body: float,
+                    f: ImageFont.FreeTypeFont, fill_font: ImageFont.FreeTypeFont, ink: tuple[int, int, int],
+                    fill_ink: tuple[int, int, int]) -> None:
+        """A form's field from ``fx0`` to ``fx1`` beside its label: an underline or a box, at times filled in, or a
+        row of labelled check boxes."""
+        if rng.random() < 0.5:  # underline field
+            c.draw.line([(fx0, y + body * 1.15), (fx1, y + body * 1.15)], fill=ink, width=1)
+        elif rng.random() < 0.6:  # boxed field
+            c.draw.rectangle([fx0, y - body * 0.35, fx1, y + body * 1.35], outline=ink, width=1)
+        else:  # check boxes
+            xx = fx0
+            for _ in range(int(rng.integers(1, 4))):
+                s = body * 0.9
+                if xx + s + body * 4 > fx1:
+                    break
+                c.draw.rectangle([xx, y + body * 0.1, xx + s, y + body * 0.1 + s], outline=ink, width=1)
+                b = c.write(xx + s * 1.5, y, self.clean(self.text.word(rng)), f, ink)
+                xx = (b[2] if b else xx + s * 2) + body * 1.5
+            return
+        if rng.random() < 0.7:  # filled in
+            value = self._truncate(self.phrase(rng), fill_font, (fx1 - fx0) * rng.uniform(0.3, 0.95))
+            c.write(fx0 + body * 0.3, y - body * 0.1, value, fill_font, fill_ink)
 
     def table(self, rng: np.random.Generator) -> tuple[Canvas, tuple[int, int, int]]:
         w, h = self.page_size(rng, (1.25, 1.5))

@@ -22,8 +22,31 @@ from yocr.core.image import load_image
 from yocr.core.splits import FUNSD_VAL_COUNT, SROIE_VAL
 from yocr.data.annotations import AnnotatedPage, funsd_pages, sroie_pages
 from yocr.data.rows import merge_rows
+from yocr.detector.config import DetectorOptions
 from yocr.errors import YocrError
 from yocr.metrics import PrecisionRecall, ratio
+
+
+@dataclass(frozen=True)
+class EvalConfig(DetectorOptions):
+    """Options of ``yocr detector eval``, one to one: the detector's (:class:`DetectorOptions`) and the sets scored."""
+
+    data: Path | None = None  # a folder holding sroie-train/ and funsd-train/ (and ic15-train/, plates-us/)
+    sroie: Path | None = None  # SROIE folder (receipts 526-625 are scored)
+    funsd: Path | None = None  # FUNSD folder (the last 30 forms are scored)
+    yolo: tuple[Path, ...] = ()  # YOLO folders whose val split is scored too
+    limit: int = 0  # score only the first N pages of each set (0: all)
+    json_out: Path | None = None  # also write the figures as JSON here
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "yolo", tuple(Path(p) for p in self.yolo))
+        if self.limit < 0:
+            raise YocrError(f"--limit must be at least 0, not {self.limit}")
+
+    def sets(self) -> dict[str, list[AnnotatedPage]]:
+        """The annotated pages to score, by set name (see :func:`benchmark_sets`)."""
+        return benchmark_sets(self.data, self.sroie, self.funsd, self.limit, yolo=self.yolo, scene=True)
 
 
 def match_boxes(pred: Sequence[BoxLike], truth: Sequence[BoxLike], iou_threshold: float = MATCH_IOU) -> list[tuple[int, int, float]]:

@@ -54,15 +54,22 @@ class DetectorTrainConfig:
 
     def __post_init__(self) -> None:
         if not self.data:
-            raise ValueError("data (a dataset YAML) is required")
-        if self.epochs < 1 or self.batch == 0 or self.workers < 0 or self.patience < 0:
-            raise ValueError("need epochs >= 1, batch != 0 (-1: auto), workers >= 0, patience >= 0")
+            raise YocrError("--data (a dataset YAML) is required")
+        if self.epochs < 1:
+            raise YocrError(f"--epochs must be at least 1, not {self.epochs}")
+        if self.batch == 0:
+            raise YocrError("--batch must not be 0: give a batch size, or -1 for as large as GPU memory allows")
+        for option, value in (("--workers", self.workers), ("--patience", self.patience),
+                              ("--time-hours", self.time_hours)):
+            if value < 0:
+                raise YocrError(f"{option} must be at least 0, not {value}")
         if self.imgsz < 32 or self.imgsz % 32:
-            raise ValueError(f"imgsz must be a multiple of 32 and >= 32, not {self.imgsz}")
-        if not 0.0 <= self.fliplr <= 1.0 or not 0.0 <= self.mosaic <= 1.0 or not 0.0 <= self.scale < 1.0:
-            raise ValueError("fliplr and mosaic must be in [0, 1], scale in [0, 1)")
-        if self.time_hours < 0:
-            raise ValueError("time_hours must be >= 0")
+            raise YocrError(f"--imgsz must be a multiple of 32 and at least 32, not {self.imgsz}")
+        for option, value in (("--fliplr", self.fliplr), ("--mosaic", self.mosaic)):
+            if not 0.0 <= value <= 1.0:
+                raise YocrError(f"{option} must lie in [0, 1], not {value}")
+        if not 0.0 <= self.scale < 1.0:
+            raise YocrError(f"--scale must lie in [0, 1), not {self.scale}")
 
     @property
     def run_dir(self) -> Path:

@@ -56,16 +56,21 @@ class ReaderConfig:
     runtime: str = "auto"  # the networks on "onnx" (the .onnx beside the weights), "torch", or "auto": onnx when it can
 
     def __post_init__(self) -> None:
-        if self.engine not in ENGINES:
-            raise YocrError(f"unknown engine {self.engine!r}: choose one of {', '.join(ENGINES)}")
-        if self.recognizer not in RECOGNIZERS:
-            raise YocrError(f"unknown recognizer {self.recognizer!r}: choose one of {', '.join(RECOGNIZERS)}")
-        if self.fallback not in FALLBACKS:
-            raise YocrError(f"unknown fallback {self.fallback!r}: choose one of {', '.join(FALLBACKS)}")
-        if not 0.0 <= self.fallback_below <= 1.0 or not 0.0 <= self.conf <= 1.0:
-            raise YocrError("--fallback-below and --conf must lie in [0, 1]")
-        if self.margin < 0 or self.batch_size < 1:
-            raise YocrError("--margin must be >= 0 and --batch-size >= 1")
+        choices_of = (("--engine", self.engine, ENGINES), ("--recognizer", self.recognizer, RECOGNIZERS),
+                      ("--fallback", self.fallback, FALLBACKS))
+        for option, value, choices in choices_of:
+            if value not in choices:
+                raise YocrError(f"{option}: unknown {option[2:]} {value!r}: choose one of {', '.join(choices)}")
+        for option, value in (("--fallback-below", self.fallback_below), ("--conf", self.conf)):
+            if not 0.0 <= value <= 1.0:
+                raise YocrError(f"{option} must lie in [0, 1], not {value}")
+        if self.imgsz is not None and self.imgsz < 32:
+            raise YocrError(f"--imgsz must be at least 32, not {self.imgsz}")
+        for option, value in (("--tile", self.tile), ("--margin", self.margin)):
+            if value < 0:
+                raise YocrError(f"{option} must be at least 0, not {value}")
+        if self.batch_size < 1:
+            raise YocrError(f"--batch-size must be at least 1, not {self.batch_size}")
         from yocr.runtime import check_runtime
 
         check_runtime(self.runtime)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from yocr.errors import YocrError
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -18,13 +20,15 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if self.height not in (32, 48, 64):
-            raise ValueError(f"height must be 32, 48 or 64, got {self.height}")
+            raise YocrError(f"--height must be 32, 48 or 64, not {self.height}")
         if len(self.channels) != 5 or any(c < 4 for c in self.channels):
-            raise ValueError(f"channels must be five widths of at least 4, got {self.channels}")
-        if self.hidden < 8 or self.lstm_layers < 1:
-            raise ValueError("hidden must be >= 8 and lstm_layers >= 1")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+            raise YocrError(f"--channels must be five widths of at least 4, not {','.join(map(str, self.channels))}")
+        if self.hidden < 8:
+            raise YocrError(f"--hidden must be at least 8, not {self.hidden}")
+        if self.lstm_layers < 1:
+            raise YocrError(f"--lstm-layers must be at least 1, not {self.lstm_layers}")
+        if not 0.0 <= self.dropout < 1.0:  # no option: only a checkpoint's stored config sets it
+            raise YocrError(f"dropout must be in [0, 1), not {self.dropout}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -33,11 +37,15 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ModelConfig":
+        """The config stored in a checkpoint; one that cannot be is a ValueError (the loader names the file)."""
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in d.items() if k in known}
         if "channels" in kwargs:
             kwargs["channels"] = tuple(kwargs["channels"])
-        return cls(**kwargs)
+        try:
+            return cls(**kwargs)
+        except YocrError as exc:
+            raise ValueError(f"stored model config: {exc}") from None
 
 
 @dataclass
@@ -68,17 +76,22 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.val_fraction < 1.0:
-            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("epochs and batch_size must be >= 1")
+            raise YocrError(f"--val-fraction must be in [0, 1), not {self.val_fraction}")
+        for option, value in (("--epochs", self.epochs), ("--batch-size", self.batch_size)):
+            if value < 1:
+                raise YocrError(f"{option} must be at least 1, not {value}")
         if self.lr <= 0:
-            raise ValueError("lr must be > 0")
-        if self.max_width < 32:
-            raise ValueError("max_width must be >= 32")
+            raise YocrError(f"--lr must be above 0, not {self.lr}")
+        for option, value in (("--workers", self.workers), ("--max-steps-per-epoch", self.max_steps_per_epoch),
+                              ("--time-limit-min", self.time_limit_min)):
+            if value < 0:
+                raise YocrError(f"{option} must be at least 0, not {value}")
+        if self.max_width < 32:  # no option: the library's own
+            raise YocrError(f"max_width must be at least 32, not {self.max_width}")
         for item in self.oversample:
             name, sep, k = item.rpartition("=")
             if not sep or not name or not k.isdigit() or int(k) < 1:
-                raise ValueError(f"oversample must be LABELS_FILE=K with an integer K >= 1, got {item!r}")
+                raise YocrError(f"--oversample must be LABELS_FILE=K with an integer K >= 1, not {item!r}")
 
     def oversample_factors(self) -> dict[str, int]:
         """Resolved labels-file path -> how many times its samples appear per epoch."""
@@ -94,3 +107,20 @@ class TrainConfig:
         d = asdict(self)
         d["model"] = self.model.to_dict()
         return d
+
+
+@dataclass(frozen=True)
+class ReadConfig:
+    """Options of ``yocr read``, one to one: which weights read the lines, and how."""
+
+    weights: str | None = None  # recognizer weights (None: the shipped model)
+    allow: str | None = None  # only output these characters
+    batch_size: int = 64
+    device: str = "auto"
+    bands: bool = True  # also read the middle bands of boxy images and keep the most confident reading
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise YocrError(f"--batch-size must be at least 1, not {self.batch_size}")
+        if not self.device.strip():
+            raise YocrError("--device must name a device ('auto', 'cpu', 'cuda' or 'cuda:N')")

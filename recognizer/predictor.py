@@ -15,7 +15,7 @@ import numpy as np
 from yocr import runtime as runtimes
 from yocr.recognizer import checkpoint
 from yocr.recognizer.charset import Charset
-from yocr.recognizer.preprocess import normalise, stack, to_grey
+from yocr.recognizer.preprocess import READ_MAX_WIDTH, normalise, stack, to_grey
 from yocr.core.results import Reading
 from yocr.recognizer.words import with_words
 
@@ -75,7 +75,7 @@ class Recognizer:
         device: str = "auto",
         batch_size: int = 64,
         allow: str | None = None,
-        max_width: int = 1600,
+        max_width: int = READ_MAX_WIDTH,
         runtime: str = "auto",
     ):
         path = Path(weights) if weights else checkpoint.default_weights()

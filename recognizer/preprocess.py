@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 #: are padded to a multiple of it.
 WIDTH_STRIDE = 4
 
+#: Widest normalised line the recognizer reads (longer lines are squeezed to it). Training crops are capped at
+#: ``TrainConfig.max_width`` (1024) instead, to bound batch memory; reading keeps long receipt and form lines legible.
+READ_MAX_WIDTH = 1600
+
 
 def to_grey(image: np.ndarray) -> np.ndarray:
     """A uint8 ``H x W`` grey image from grey, BGR or BGRA uint8 input (or 16-bit, scaled down)."""

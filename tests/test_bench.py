@@ -228,9 +228,9 @@ def test_yolo_text_pages_need_one_transcription_per_box(tmp_path):
 
 
 def test_line_bench_writes_a_gallery(line_folder, tmp_path):
-    from yocr.bench.lines import bench_lines
+    from yocr.bench.lines import LinesBenchConfig, bench_lines
 
-    results = bench_lines([line_folder / "labels.txt"], tmp_path / "out", ["crnn"])
+    results = bench_lines(LinesBenchConfig(labels=(line_folder / "labels.txt",), out=tmp_path / "out", engines=("crnn",)))
     assert results[0].lines == 6
     assert (tmp_path / "out" / "lines-gallery.png").is_file()
     assert "lines-gallery.png" in (tmp_path / "out" / "lines.md").read_text()
