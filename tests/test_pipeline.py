@@ -341,3 +341,22 @@ def test_overlapping_cells_of_a_row_are_read_once():
     a, b = det(10, 10, 300, 30, 0.8), det(200, 12, 500, 31, 0.9)
     (row,) = order.reading_order([b, a])
     assert row == [det(10, 10, 500, 31, 0.9)]
+
+
+def test_tesseract_api_and_command_read_lines_alike():
+    from dataclasses import replace
+
+    from yocr.pipeline import tesseract
+
+    if not (tesseract.available() and tesseract.api_available()):
+        pytest.skip("needs tesseract and tesserocr (both installed by setup.sh)")
+    lines = [render_line(t, size=28) for t in ("TOTAL 42.50", "Thank you", "Invoice 2024-01-05")]
+    cfg = tesseract.TesseractConfig()
+    by_api = tesseract.read_lines(lines, cfg)
+    by_command = tesseract.read_lines(lines, replace(cfg, api="never"))
+    assert [r.text for r in by_api] == [r.text for r in by_command] == ["TOTAL 42.50", "Thank you", "Invoice 2024-01-05"]
+    for a, b in zip(by_api, by_command):
+        assert abs(a.confidence - b.confidence) < 0.05
+        assert [w.text for w in a.words] == [w.text for w in b.words]
+        assert all(abs(p - q) <= 1.0 for wa, wb in zip(a.words, b.words) for p, q in zip(wa.box, wb.box))
+    assert tesseract.read_lines([np.full((40, 200), 255, np.uint8)], cfg)[0].confidence < 0.1  # a blank crop
