@@ -40,26 +40,30 @@ def ink_mask(image_bgr: np.ndarray, speck: int = 0) -> np.ndarray:
     rules |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((span, 1), np.uint8))
     ink &= 1 - rules
     if speck > 1:
-        _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+        inked = ink.astype(bool)
+
+        def blobs_touching(mask: np.ndarray) -> np.ndarray:  # labels with a pixel in mask (bincount: no sort)
+            return np.bincount(labels[mask], minlength=count) > 0
+
         large = stats[:, cv2.CC_STAT_AREA] >= speck
         large[0] = False
-        solid = large[labels].astype(np.uint8)
+        solid = np.take(large.astype(np.uint8), labels)
         # a small blob next to a glyph is punctuation (a full stop, the dot of an i): keep those within twice the
         # speck's side of a larger blob
         unit = int(np.ceil(np.sqrt(speck)))
         near = cv2.dilate(solid, np.ones((4 * unit + 1, 4 * unit + 1), np.uint8))
-        keep = large.copy()
-        keep[np.unique(labels[(near > 0) & (ink > 0)])] = True
+        keep = large | blobs_touching(near.astype(bool) & inked)
         # a flat row of small blobs, each within four speck sides of the next, is a dot leader ("Total ..... 9.90"),
         # not noise: keep rows at least twelve sides long and at most two high
-        small = ((~keep)[labels] & (ink > 0)).astype(np.uint8)
+        small = np.take((~keep).astype(np.uint8), labels) & ink
         rows = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((1, 4 * unit + 1), np.uint8))
         _, row_labels, row_stats, _ = cv2.connectedComponentsWithStats(rows, connectivity=8)
         leader = (row_stats[:, cv2.CC_STAT_WIDTH] >= 12 * unit) & (row_stats[:, cv2.CC_STAT_HEIGHT] <= 2 * unit)
         leader[0] = False
-        keep[np.unique(labels[leader[row_labels] & (small > 0)])] = True
+        keep |= blobs_touching(np.take(leader, row_labels) & small.astype(bool))
         keep[0] = False
-        ink = keep[labels].astype(np.uint8)
+        ink = np.take(keep.astype(np.uint8), labels)
     return ink
 
 
