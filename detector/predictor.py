@@ -23,7 +23,9 @@ from yocr.core.results import Detection
 from yocr.detector import ultra
 from yocr.errors import YocrError
 from yocr.detector.boxes import TILE_OVERLAP, from_arrays, merge_line_boxes, tiles, touches_inner_border
-from yocr.detector.ink import drop_blank, ink_mask, lone_segments, snap_to_ink, speck_size, split_at_gaps
+from yocr.detector.ink import (
+    SCENE_OUTSIDE, drop_blank, ink_mask, ink_outside, lone_segments, snap_to_ink, speck_size, split_at_gaps,
+)
 from yocr.detector.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
 
 __all__ = ["Detector", "lineboxes_from_result"]
@@ -171,4 +173,6 @@ class Detector:
         clipped = clip_boxes(boxes, width, height)
         heights = clipped[:, 3] - clipped[:, 1]
         ink = ink_mask(page.grey, speck_size(heights[heights > 0]))
+        if ink_outside(clipped, ink) > SCENE_OUTSIDE:  # a photo of a scene: the ink is not the text's
+            return self.postprocess(boxes, scores, cut, width, height)
         return self.postprocess(boxes, scores, cut, width, height, ink, page.grey)

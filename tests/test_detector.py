@@ -473,3 +473,27 @@ def test_shipped_model_yamls_build_one_class_nano_models(name, params):
     yolo = ultra.build_model(MODEL_YAML.parent / name)
     assert sum(p.numel() for p in yolo.model.parameters()) == params  # scale n, one class: no 80-class head
     assert yolo.model.yaml["nc"] == 1
+
+
+def test_ink_steps_stand_aside_on_photos_of_scenes():
+    from yocr.core.image import PageImage
+    from yocr.detector.ink import SCENE_OUTSIDE, ink_mask, ink_outside
+
+    document = np.full((240, 900, 3), 255, np.uint8)
+    cv2.putText(document, "Tea 4.50", (40, 130), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+    word = np.array([[36, 100, 200, 140]], float)
+    assert ink_outside(word, ink_mask(document)) < 0.1
+    rng = np.random.default_rng(0)
+    scene = cv2.resize(rng.integers(0, 255, (24, 90, 3), dtype=np.uint8), (900, 240), interpolation=cv2.INTER_NEAREST)
+    scene[100:140, 36:200] = 255
+    cv2.putText(scene, "Tea 4.50", (40, 130), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+    assert ink_outside(word, ink_mask(scene)) > SCENE_OUTSIDE
+    assert ink_outside(word, np.zeros((240, 900), np.uint8)) == 0.0
+
+    # on the scene the network's box stays as it is; on the document it is snapped to the ink
+    detector = Detector.from_yolo(object(), imgsz=640)
+    loose = np.array([[30, 95, 260, 145]], float)
+    on_scene = detector._postprocess_page(PageImage(scene), loose, np.array([0.9]), np.zeros(1, bool))
+    on_document = detector._postprocess_page(PageImage(document), loose, np.array([0.9]), np.zeros(1, bool))
+    assert [d.box.xyxy for d in on_scene] == [(30.0, 95.0, 260.0, 145.0)]
+    assert on_document[0].box.x1 < 240
