@@ -58,7 +58,7 @@ def synth_lines_cmd(
     from yocr.data.synth_lines import SynthLinesConfig, synth_lines
 
     try:
-        from yocr.recognizer.charset import EXTENDED, PRINTABLE_ASCII
+        from yocr.core.alphabet import EXTENDED, PRINTABLE_ASCII
 
         if charset not in ("ascii", "extended"):
             raise YocrError(f"--charset must be 'ascii' or 'extended', got {charset!r}")

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from yocr.data.labels import atomic_write_text
+from yocr.core.io import atomic_write_text
 from yocr.detector import ultra
 from yocr.detector.checkpoint import MODEL_YAML, load_checkpoint, save_checkpoint
 from yocr.errors import YocrError

@@ -30,7 +30,7 @@ import numpy as np
 from yocr.core.io import atomic_write_bytes, atomic_write_text
 from yocr.core.results import Page, file_dict, text_file
 from yocr.errors import EXIT_OK, EXIT_SIGNAL_BASE, EXIT_SOME_FAILED, OutputError, YocrError
-from yocr.pipeline.load import InputFile, Missing, expand_inputs
+from yocr.pipeline.load import InputFile, expand_inputs
 from yocr.pipeline.reader import Reader, ReaderConfig
 from yocr.outputs.files import write_documents
 
