@@ -1,10 +1,12 @@
 """``yocr run --ray``: the same run on a Ray cluster (or a local Ray instance), as a Ray Data pipeline.
 
-    list inputs (driver) -> decode pages (Ray tasks) -> read pages and write outputs (actor pool) -> tally (driver)
+    list inputs (driver) -> count pages (Ray tasks) -> decode, read pages, write outputs (actor pool) -> tally (driver)
 
-The driver lists the inputs and skips finished ones exactly as a local run does. Ray tasks decode each file into
-pages: a multi-page PDF or TIFF fans out into one row per page, and a bad file becomes one error row. A pool of
-actors, each loading the models once, reads the pages and writes the outputs atomically where every node sees them
+The driver lists the inputs and skips finished ones exactly as a local run does. Ray tasks open each file's header
+and count its pages (no pixels decoded): a multi-page PDF or TIFF fans out into one small row per page, and a file
+that cannot be opened becomes one error row. A pool of actors, each loading the models once, decodes its own pages
+(so no decoded image travels through Ray's object store), reads them and writes the outputs atomically where every
+node sees them
 (``--out`` on a local or shared file system). A multi-page file's pages wait as ``.yocr-pages/NAME/NNNN.json`` parts
 under ``--out`` until the last one is read; the actor that writes the last part assembles the file's outputs with the
 local run's writer, so the files are the same. The driver only tallies the rows into the local run's summary,
@@ -22,14 +24,17 @@ import json
 import logging
 import re
 import shutil
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-import numpy as np
+import numpy as np  # noqa: F401  (Ray Data hands the batches over as numpy arrays)
 
-from yocr.core.image import PageImage, load_pages
+from yocr.core.image import (
+    PDF_DPI, PageImage, _frame, _open_image, _pdf_problem, _read_head, _render_pdf_page, load_pages,
+)
 from yocr.core.io import atomic_write_text
 from yocr.core.results import Page
 from yocr.errors import YocrError
@@ -95,20 +100,66 @@ def assemble(item: InputFile, pages: int, opts: RunOptions) -> bool:
 
 # --- the Ray stages -----------------------------------------------------------------------------------------------
 
-NO_IMAGE = np.zeros((0, 0, 3), np.uint8)
+def _row(item: dict, page: int = 0, pages: int = 0, error: str = "") -> dict:
+    return {"path": item["path"], "rel": item["rel"], "page": page, "pages": pages, "error": error}
 
 
-def _row(item: dict, page: int = 0, pages: int = 0, image: np.ndarray = NO_IMAGE, error: str = "") -> dict:
-    return {"path": item["path"], "rel": item["rel"], "page": page, "pages": pages, "image": image, "error": error}
+def count_pages(path: str) -> int:
+    """The pages of a file, from its header (no pixels decoded); the loader's :class:`ImageLoadError` if it has
+    none or cannot be opened."""
+    head = _read_head(Path(path))
+    if head.startswith(b"%PDF"):
+        pdf = _open_pdf(path)
+        try:
+            count = len(pdf)
+        finally:
+            pdf.close()
+        if count == 0:
+            raise ImageLoadError(path, "the PDF has no pages")
+        return count
+    image, count = _open_image(path, Path(path))
+    image.close()
+    return count
 
 
-def decode(item: dict) -> Iterator[dict]:
-    """One row per page of a file (a Ray task); a file that cannot be read gives one row with its error."""
+def _open_pdf(path: str):
+    import pypdfium2 as pdfium
+
     try:
-        for page in load_pages(item["path"]):
-            yield _row(item, page.index, page.count, page.bgr)
+        return pdfium.PdfDocument(path)
+    except Exception as exc:  # pypdfium2 raises its own PdfiumError
+        raise ImageLoadError(path, _pdf_problem(path, exc)) from None
+
+
+def load_page(path: str, index: int, count: int) -> PageImage:
+    """Page ``index`` of a file of ``count`` pages, decoded as :func:`yocr.core.image.load_pages` decodes it (the
+    other pages are not decoded)."""
+    if count == 1:
+        return next(iter(load_pages(path)))
+    if _read_head(Path(path)).startswith(b"%PDF"):
+        pdf = _open_pdf(path)
+        try:
+            return PageImage(_render_pdf_page(path, pdf, index, PDF_DPI), index, count, path)
+        finally:
+            pdf.close()
+    image, found = _open_image(path, Path(path))
+    with image:
+        if index >= found:
+            raise ImageLoadError(path, f"page {index + 1} is gone: the file has {found} pages now")
+        bgr, original = _frame(path, image, index)
+    scale = original[0] / bgr.shape[1]
+    return PageImage(bgr, index, found, path, scale, original if scale != 1.0 else None)
+
+
+def plan(item: dict) -> Iterator[dict]:
+    """One small row per page of a file (a Ray task); a file that cannot be opened gives one row with its error."""
+    try:
+        count = count_pages(item["path"])
     except FILE_ERRORS as exc:
         yield _row(item, error=failure_reason(exc))
+        return
+    for page in range(count):
+        yield _row(item, page, count)
 
 
 class PageReader:
@@ -137,22 +188,26 @@ class PageReader:
             else:
                 item = InputFile(Path(path), Path(str(batch["rel"][i])))
                 try:
-                    lines = self.read(item, batch["image"][i], page, pages)
+                    lines = self.read(item, page, pages)
                 except FILE_ERRORS as exc:
                     error = failure_reason(exc)
             for key, value in zip(out, (path, page, pages, lines, error, self.node)):
                 out[key].append(value)
         return out
 
-    def read(self, item: InputFile, image: np.ndarray, index: int, count: int) -> int:
-        """Read one page and write what it completes; its line count."""
+    def read(self, item: InputFile, index: int, count: int) -> int:
+        """Decode and read one page and write what it completes; its line count."""
         part = part_path(item, self.opts, index)
         if count > 1 and part.is_file():  # read by an earlier run or a killed actor: only the assembly may be missing
             lines = len(json.loads(part.read_text(encoding="utf-8"))["lines"])
         else:
-            page = self.reader.read_page(PageImage(np.array(image), index, count, str(item.path)))  # a writable copy
+            start = time.perf_counter()
+            image = load_page(str(item.path), index, count)
+            loaded = time.perf_counter() - start
+            page = self.reader.read_page(image)
+            page.timings["load"] = loaded  # as the local run's Reader.pages times it
             if self.opts.overlay:
-                write_overlay(item, image, page, self.opts)
+                write_overlay(item, image.bgr, page, self.opts)
             if count == 1:
                 write_outputs(item, [page], self.opts)
                 return len(page.lines)
@@ -197,8 +252,14 @@ def connect(ray, ray_opts: RayOptions) -> bool:
     """Join (or start) Ray; whether this call started it (and so should shut it down)."""
     if ray.is_initialized():
         return False
-    address = None if ray_opts.address == "local" else ray_opts.address
-    ray.init(address=address, include_dashboard=False, logging_level="WARNING")
+    if ray_opts.address == "local":
+        # Ray starts its workers at niceness 15: beside any other busy process (a training job, a second run) the
+        # readers would get a few per cent of the CPU while the local run's workers get a fair share. The readers
+        # are the run here, so they run at the driver's own priority.
+        ray.init(include_dashboard=False, logging_level="WARNING", configure_logging=False,
+                 _system_config={"worker_niceness": 0})
+    else:
+        ray.init(address=ray_opts.address, include_dashboard=False, logging_level="WARNING")
     quiet(ray)
     return True
 
@@ -221,12 +282,13 @@ def pool_size(ray, ray_opts: RayOptions) -> int:
 
 def dataset(ray, items: list[InputFile], opts: RunOptions, config: ReaderConfig, ray_opts: RayOptions,
             make_reader: Callable[[], Reader] | None = None):
-    """The Ray Data pipeline: files -> pages (tasks) -> read and written (actor pool) -> one small row per page."""
+    """The Ray Data pipeline: files -> pages counted (tasks) -> decoded, read and written (actor pool) -> one small row
+    per page."""
     actors = pool_size(ray, ray_opts)
     files = ray.data.from_items([{"path": str(it.path), "rel": str(it.rel)} for it in items],
                                 override_num_blocks=min(len(items), MAX_BLOCKS))
-    # Decoding is cheap next to reading: it reserves no CPU (the actors hold them), at most one task per actor.
-    pages = files.flat_map(decode, num_cpus=0, compute=ray.data.TaskPoolStrategy(size=actors))
+    # Counting pages is cheap next to reading: it reserves no CPU (the actors hold them), at most one task per actor.
+    pages = files.flat_map(plan, num_cpus=0, compute=ray.data.TaskPoolStrategy(size=actors))
     # Ray Data restarts a dead actor and retries its pages (max_restarts and max_task_retries default to -1 here).
     return pages.map_batches(
         PageReader, fn_constructor_args=(opts, config, ray_opts.threads, make_reader), batch_size=ray_opts.batch_size,

@@ -184,3 +184,23 @@ def test_local_run_does_not_import_ray():
     code = ("import sys; from yocr.cli import app; from yocr.pipeline import run;"
             "assert 'ray' not in sys.modules, 'the local run imported ray'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_pages_are_counted_without_decoding_and_decoded_one_by_one_as_the_loader_does(tmp_path):
+    from yocr.core.image import load_pages
+    from yocr.errors import ImageLoadError
+
+    add_multi_page(tmp_path)
+    (tmp_path / "empty.png").write_bytes(b"")
+    for name in ("scan.tif", "doc.pdf"):
+        path = str(tmp_path / name)
+        want = list(load_pages(path))
+        assert ray_run.count_pages(path) == len(want) > 1
+        for page in want:
+            got = ray_run.load_page(path, page.index, page.count)
+            assert (got.index, got.count, got.scale, got.original) == (page.index, page.count, page.scale, page.original)
+            assert (got.bgr == page.bgr).all()
+    with pytest.raises(ImageLoadError, match="empty file"):
+        ray_run.count_pages(str(tmp_path / "empty.png"))
+    rows = list(ray_run.plan({"path": str(tmp_path / "empty.png"), "rel": "empty.png"}))
+    assert len(rows) == 1 and "empty file" in rows[0]["error"]
