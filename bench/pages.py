@@ -232,10 +232,13 @@ def run_engine(
     progress: Callable[[], None] | None = None,
     opener: Callable[[str, PageBenchConfig], PageEngine] = open_engine,
 ) -> EngineRun:
-    """Load the engine and read every page, timing both; Tesseract on whole pages reads one page per CPU at a time
-    (each tesseract single-threaded: its best throughput), the other engines one page after another."""
+    """Load the engine and read every page, timing both. Every engine but RapidOCR reads one page per CPU at a time:
+    Tesseract on whole pages in single-threaded processes (its best throughput), the yocr engines in worker processes
+    with one set of models each, as ``yocr run`` does by default."""
     from concurrent.futures import ThreadPoolExecutor
 
+    if parallel_pages(name) > 1 and name in PROCESS_ENGINES and opener is open_engine:
+        return run_in_workers(name, dataset, images, cfg, parallel_pages(name), progress)
     start = time.perf_counter()
     engine = opener(name, cfg)
     run = EngineRun(name, dataset, load_seconds=time.perf_counter() - start)
@@ -257,11 +260,59 @@ def run_engine(
 
 
 def parallel_pages(name: str) -> int:
-    """Pages an engine reads at once: one per CPU for Tesseract on whole pages, one for the others (which use the
-    cores inside a page)."""
+    """Pages an engine reads at once: one per CPU, except RapidOCR (which uses the cores inside a page)."""
     from yocr.runtime import cpu_count
 
-    return cpu_count() if name == "tesseract-page" else 1
+    return 1 if name == "rapidocr" else cpu_count()
+
+
+PROCESS_ENGINES = ("yocr", "yocr-crnn", "tesseract-crops")  # read pages in worker processes (Python steps: the GIL)
+_WORKER_ENGINE: PageEngine | None = None
+
+
+def _init_worker(name: str, cfg: PageBenchConfig, workers: int) -> None:
+    from yocr.runtime import configure_threads
+
+    global _WORKER_ENGINE
+    configure_threads(workers)  # the cores shared among the workers, as yocr run's workers do
+    _WORKER_ENGINE = open_engine(name, cfg)
+
+
+def _worker_read(path: Path) -> tuple[list[Line], float, dict[str, float]]:
+    engine = _WORKER_ENGINE
+    before = dict(getattr(engine, "steps", {}))
+    t = time.perf_counter()
+    lines = list(engine(first_page(path)))  # type: ignore[misc]
+    seconds = time.perf_counter() - t
+    steps = {k: v - before.get(k, 0.0) for k, v in getattr(engine, "steps", {}).items()}
+    return lines, seconds, steps
+
+
+def run_in_workers(name: str, dataset: str, images: Sequence[Path], cfg: PageBenchConfig, workers: int,
+                   progress: Callable[[], None] | None = None) -> EngineRun:
+    """:func:`run_engine` with ``workers`` spawned processes, each loading the models once and reading pages in turn:
+    ``yocr run``'s default on a machine with that many CPUs. The load time is until the first page is back, less
+    its reading; the steps are summed over the workers."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    start = time.perf_counter()
+    run = EngineRun(name, dataset)
+    steps: dict[str, float] = {}
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
+                               initargs=(name, cfg, workers))
+    with pool:
+        for lines, seconds, page_steps in pool.map(_worker_read, list(images)):
+            if not run.pages:
+                run.load_seconds = time.perf_counter() - start - seconds
+            run.pages.append(lines)
+            run.latencies.append(seconds)
+            for k, v in page_steps.items():
+                steps[k] = steps.get(k, 0.0) + v
+            if progress:
+                progress()
+    run.run_seconds = time.perf_counter() - start
+    run.steps = steps
+    return run
 
 
 class MemorySampler:
@@ -714,12 +765,15 @@ def _method_section(cfg: PageBenchConfig) -> list[str]:
             "of a printed row into one line (so rows whose cells the truth keeps apart stop matching). Tesseract "
             "and RapidOCR give one box per output line, so both columns agree for them.",
             "- **pages/s**: pages over the wall time of reading them (loading each image and reading it; model "
-            "loading excluded); Tesseract on whole pages reads one page per CPU at a time, single-threaded "
-            "(`OMP_THREAD_LIMIT=1`), its best throughput. **p50, p95**: one page's latency.",
+            "loading excluded). Every engine but RapidOCR reads one page per CPU at a time: Tesseract on whole pages "
+            "single-threaded (`OMP_THREAD_LIMIT=1`), its best throughput; the yocr engines in one worker process per "
+            "CPU, each with its own models and its share of the threads, as `yocr run` does by default. **p50, "
+            "p95**: one page's latency.",
             "- **load s**: model loading, imports included; **whole run s**: model loading plus every page, as a "
             "`yocr run` over the folder would spend (Python start-up excluded).",
             "- **peak MB**: " + ("each engine runs in a fresh process; its own peak resident set (`VmHWM`) and, "
-                                 "sampled every 50 ms, its resident set plus its child processes' (Tesseract); the "
+                                 "sampled every 50 ms, its resident set plus its child processes' (workers, "
+                                 "Tesseract); the "
                                  "larger of the two." if cfg.isolate else
                                  "n/a: the engines ran in this process (--no-isolate)."),
             "- Timings are wall-clock on the machine above, with whatever else it was running.", ""]

@@ -37,8 +37,8 @@ PdfCombine = Annotated[Optional[Path], typer.Option(help="Also one searchable PD
 SplitPages = Annotated[bool, typer.Option(help="Multi-page inputs: one NAME-pNNNN.txt per page (default: one "
                                                "NAME.txt with form feeds between pages).")]
 Overwrite = Annotated[bool, typer.Option(help="Redo inputs whose outputs exist (default: skip them).")]
-Workers = Annotated[int, typer.Option(help="Worker processes, each with its own models (0: one per CPU with "
-                                           "--engine tesseract-page, else 1).")]
+Workers = Annotated[int, typer.Option(help="Worker processes, each with its own models and its share of the "
+                                           "threads (0: one per CPU when there is more than one input).")]
 Ray = Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help="Run on Ray: 'local' (a Ray instance "
                                             "on this machine), 'auto' (the cluster this node joined) or "
                                             "ray://HOST:10001. Needs yocr[ray].")]

@@ -255,3 +255,17 @@ def test_calibration_bins_and_error():
     assert calibration([], []) == ([], 0.0)
     with pytest.raises(ValueError):
         calibration([0.5], [])
+
+
+def test_yocr_engines_read_pages_in_worker_processes_like_one_process(tmp_path):
+    from yocr.bench.pages import PageBenchConfig, open_engine, run_in_workers
+
+    golden = Path(__file__).parent / "golden" / "pages"
+    paths = [golden / "receipt.png", golden / "letter.png", golden / "receipt.png"]
+    cfg = PageBenchConfig(engines=("yocr-crnn",))
+    run = run_in_workers("yocr-crnn", "golden", paths, cfg, workers=2)
+    engine = open_engine("yocr-crnn", cfg)
+    alone = [[ln.text for ln in engine(cv2.imread(str(p)))] for p in paths]
+    assert [[ln.text for ln in page] for page in run.pages] == alone  # in input order
+    assert len(run.latencies) == 3 and run.run_seconds > run.load_seconds > 0
+    assert run.steps.get("recognise", 0) > 0 and run.steps.get("detect", 0) > 0
