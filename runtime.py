@@ -167,7 +167,7 @@ def threads() -> int:
 
 
 def session(path: str | Path) -> Any:
-    """An onnxruntime CPU session for ``path`` using :func:`threads` threads, sequential execution."""
+    """An onnxruntime CPU session for ``path`` using :func:`threads` threads, sequential execution, no memory arena."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -176,6 +176,9 @@ def session(path: str | Path) -> Any:
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3
+    # no memory arena: it keeps the detector's largest activations (1280 px pages) allocated for the process, about
+    # 120 MB more per worker (30 receipts: 512 -> 393 MB peak) for 1 % more time
+    opts.enable_cpu_mem_arena = False
     try:
         return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types

@@ -386,7 +386,8 @@ def run_isolated(name: str, dataset: str, images: Sequence[Path], cfg: PageBench
     """:func:`run_engine` in a fresh (spawned) process, so that model loading is cold and peak memory its own."""
     ctx = get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_engine_process, args=(name, dataset, list(images), cfg, queue), daemon=True)
+    # not daemonic: the yocr engines start worker processes of their own (ended in the finally clause below)
+    proc = ctx.Process(target=_engine_process, args=(name, dataset, list(images), cfg, queue))
     proc.start()
     try:
         while True:
