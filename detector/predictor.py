@@ -70,7 +70,7 @@ class Detector:
         runtime: str = "auto",
     ):
         path = Path(weights) if weights else DEFAULT_WEIGHTS
-        opened = runtimes.open_onnx(path, runtime) if runtimes.on_cpu(device) else None
+        opened = runtimes.open_onnx(path, runtime, arena=False) if runtimes.on_cpu(device) else None
         if opened is not None:  # the ONNX export beside the weights (yocr export), on onnxruntime
             from yocr.detector.onnx_yolo import OnnxYolo
 
