@@ -22,7 +22,8 @@ def main() -> int:
     parser.add_argument("plates", type=Path)
     parser.add_argument("--work", type=Path, default=Path("runs/plates-check"))
     parser.add_argument("run_options", nargs="*")
-    args = parser.parse_args()
+    args, extra = parser.parse_known_args()  # options for yocr run (--detector-weights FILE, ...) pass through
+    args.run_options += extra
     photos, out = args.work / "photos", args.work / "out"
     photos.mkdir(parents=True, exist_ok=True)
     truth = {}
