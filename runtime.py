@@ -28,7 +28,7 @@ _threads: int | None = None
 
 def check_runtime(runtime: str) -> str:
     if runtime not in RUNTIMES:
-        raise YocrError(f"unknown runtime {runtime!r}: choose one of {', '.join(RUNTIMES)}")
+        raise YocrError(f"--runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
     return runtime
 
 

@@ -28,7 +28,7 @@ from yocr.data.yolo import (
     to_yolo,
     write_dataset_yaml,
 )
-from yocr.errors import ImageLoadError, LabelError
+from yocr.errors import ImageLoadError, LabelError, YocrError
 
 
 @dataclass(frozen=True)
@@ -42,12 +42,12 @@ class BoxAugmentConfig:
 
     def __post_init__(self) -> None:
         if not 0 < self.scale[0] <= self.scale[1]:
-            raise ValueError("scale must be (low, high) with 0 < low <= high")
+            raise YocrError(f"--scale-min and --scale-max must satisfy 0 < min <= max, not {self.scale[0]} and {self.scale[1]}")
         if not 0 <= self.rotate <= 180:
-            raise ValueError("rotate must be in [0, 180] degrees")
+            raise YocrError(f"--rotate must be in [0, 180] degrees, not {self.rotate}")
         for name in ("flip", "blur", "min_visibility"):
             if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1]")
+                raise YocrError(f"--{name.replace('_', '-')} must be in [0, 1], not {getattr(self, name)}")
 
 
 def box_augmentations(config: BoxAugmentConfig = BoxAugmentConfig()) -> A.Compose:
@@ -123,10 +123,10 @@ def augment_yolo_folder(
     """
     source, out = Path(source), prepare_layout(out)
     if copies < 1:
-        raise ValueError("copies must be >= 1")
+        raise YocrError(f"--copies must be at least 1, not {copies}")
     for split in splits:
         if split not in SPLITS:
-            raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+            raise YocrError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
     transform = box_augmentations(config)
     summary = YoloSummary()
     found = False

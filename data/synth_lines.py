@@ -31,11 +31,11 @@ class SynthLinesConfig:
 
     def __post_init__(self) -> None:
         if self.count < 1:
-            raise ValueError("count must be >= 1")
+            raise YocrError(f"--count must be at least 1, not {self.count}")
         if not 6 <= self.min_size <= self.max_size:
-            raise ValueError("need 6 <= min_size <= max_size")
+            raise YocrError(f"--min-size and --max-size must satisfy 6 <= min <= max, not {self.min_size} and {self.max_size}")
         if not 0.0 <= self.scene <= 1.0:
-            raise ValueError("scene must be a share in [0, 1]")
+            raise YocrError(f"--scene must be a share in [0, 1], not {self.scene}")
 
 
 class LineRenderer:

@@ -59,17 +59,17 @@ class SynthPagesConfig:
     def __post_init__(self) -> None:
         unknown = [k for k in self.kinds if k not in KINDS]
         if unknown or not self.kinds:
-            raise ValueError(f"kinds must be some of {', '.join(KINDS)}; got {', '.join(self.kinds) or 'none'}")
+            raise YocrError(f"--kinds must be some of {', '.join(KINDS)}; got {', '.join(self.kinds) or 'none'}")
         if self.count < 1:
-            raise ValueError("count must be >= 1")
+            raise YocrError(f"--count must be at least 1, not {self.count}")
         if not 0.0 <= self.val_fraction < 1.0:
-            raise ValueError("val_fraction must be in [0, 1)")
+            raise YocrError(f"--val-fraction must be in [0, 1), not {self.val_fraction}")
         if not 128 <= self.min_side <= self.max_side:
-            raise ValueError("need 128 <= min_side <= max_side")
+            raise YocrError(f"--min-side and --max-side must satisfy 128 <= min <= max, not {self.min_side} and {self.max_side}")
         if not 0.0 <= self.photo <= 1.0 or not 0.0 <= self.min_visibility <= 1.0:
-            raise ValueError("photo and min_visibility must be in [0, 1]")
+            raise YocrError(f"--photo and the minimum visibility must be in [0, 1], not {self.photo} and {self.min_visibility}")
         if self.workers < 1:
-            raise ValueError("workers must be >= 1")
+            raise YocrError(f"--workers must be at least 1, not {self.workers}")
 
 
 # --- drawing ----------------------------------------------------------------------------------------------------

@@ -88,3 +88,16 @@ def test_a_bad_option_value_exits_2_naming_the_option(args, option, tmp_path, mo
     assert result.exit_code == EXIT_USAGE, result.output
     assert option in result.output and "Traceback" not in result.output
     assert not any(tmp_path.iterdir())
+
+
+def test_data_configs_name_the_option():
+    from yocr.data.box_augment import BoxAugmentConfig
+    from yocr.data.synth_lines import SynthLinesConfig
+    from yocr.data.synth_pages import SynthPagesConfig
+
+    for make, option in ((lambda: SynthLinesConfig(count=0), "--count"), (lambda: SynthLinesConfig(scene=2.0), "--scene"),
+                         (lambda: SynthPagesConfig(val_fraction=1.0), "--val-fraction"),
+                         (lambda: SynthPagesConfig(min_side=64), "--min-side"),
+                         (lambda: BoxAugmentConfig(rotate=200), "--rotate"), (lambda: BoxAugmentConfig(flip=1.5), "--flip")):
+        with pytest.raises(YocrError, match=option):
+            make()

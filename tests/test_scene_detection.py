@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
+from yocr.errors import YocrError
+
 from yocr.data.annotations import AnnotatedPage, Region
 from yocr.data.scene import mask_dont_care, read_quads, scene_yolo
 from yocr.data.synth_pages import SynthPagesConfig, render_page
@@ -106,5 +108,5 @@ def test_book_lines_are_whole_lines_not_words():
 
 
 def test_unknown_page_kinds_are_refused():
-    with pytest.raises(ValueError, match="kinds"):
+    with pytest.raises(YocrError, match="--kinds"):
         SynthPagesConfig(kinds=("poster",))
