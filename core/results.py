@@ -25,6 +25,15 @@ class Detection:
         object.__setattr__(self, "box", Box.of(self.box))
 
 
+class Detections(list):
+    """The lines a detector found on one page (a list of :class:`Detection`); ``scene`` says the page looked like a
+    photo of a scene (a street, a car) rather than a document, so boxy crops on it are worth reading in bands."""
+
+    def __init__(self, found=(), scene: bool = False):
+        super().__init__(found)
+        self.scene = scene
+
+
 @dataclass(frozen=True)
 class Reading:
     """What a recognizer returns for one line crop."""

@@ -19,7 +19,7 @@ from yocr import runtime as runtimes
 from yocr.core.defaults import DETECTOR_CONF, DETECTOR_IOU
 from yocr.core.geometry import clip_boxes
 from yocr.core.image import PageImage, to_bgr
-from yocr.core.results import Detection
+from yocr.core.results import Detection, Detections
 from yocr.detector import ultra
 from yocr.errors import YocrError
 from yocr.detector.boxes import TILE_OVERLAP, from_arrays, merge_line_boxes, tiles, touches_inner_border
@@ -156,8 +156,9 @@ class Detector:
             scores = np.concatenate([scores, np.full(len(found), self.conf)])
         return from_arrays(boxes, scores)
 
-    def detect(self, image: PageImage | np.ndarray) -> list[Detection]:
-        """Line boxes (page pixels, with scores) of one page (a loaded page or a BGR or grey array); [] when none."""
+    def detect(self, image: PageImage | np.ndarray) -> Detections:
+        """Line boxes (page pixels, with scores) of one page (a loaded page or a BGR or grey array); [] when none.
+        ``scene`` is set on the result when the page is a photo of a scene (see :func:`ink_outside`)."""
         page = image if isinstance(image, PageImage) else PageImage(to_bgr(image))
         boxes, scores, cut = self.raw(page.bgr)
         start = time.perf_counter()
@@ -166,13 +167,13 @@ class Detector:
         finally:
             self._time("detector_post", time.perf_counter() - start)
 
-    def _postprocess_page(self, page: PageImage, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray) -> list[Detection]:
+    def _postprocess_page(self, page: PageImage, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray) -> Detections:
         height, width = page.height, page.width
         if not self.snap or not len(boxes):
-            return self.postprocess(boxes, scores, cut, width, height)
+            return Detections(self.postprocess(boxes, scores, cut, width, height))
         clipped = clip_boxes(boxes, width, height)
         heights = clipped[:, 3] - clipped[:, 1]
         ink = ink_mask(page.grey, speck_size(heights[heights > 0]))
         if ink_outside(clipped, ink) > SCENE_OUTSIDE:  # a photo of a scene: the ink is not the text's
-            return self.postprocess(boxes, scores, cut, width, height)
-        return self.postprocess(boxes, scores, cut, width, height, ink, page.grey)
+            return Detections(self.postprocess(boxes, scores, cut, width, height), scene=True)
+        return Detections(self.postprocess(boxes, scores, cut, width, height, ink, page.grey))

@@ -360,3 +360,22 @@ def test_tesseract_api_and_command_read_lines_alike():
         assert [w.text for w in a.words] == [w.text for w in b.words]
         assert all(abs(p - q) <= 1.0 for wa, wb in zip(a.words, b.words) for p, q in zip(wa.box, wb.box))
     assert tesseract.read_lines([np.full((40, 200), 255, np.uint8)], cfg)[0].confidence < 0.1  # a blank crop
+
+
+def test_crops_of_a_scene_photo_are_read_in_bands_and_of_a_document_plainly():
+    from yocr.core.results import Detections
+
+    image = page_image([(20, 20, "ONE"), (20, 80, "TWO")])
+
+    class SceneDetector(InkDetector):
+        def detect(self, page):
+            return Detections(super().detect(page), scene=True)
+
+    def bands(crops):
+        return [Reading("banded", 0.95) for _ in crops]
+
+    config = ReaderConfig(fallback="none")
+    scene = Reader(config, stages=Stages(SceneDetector(), fixed_reader("plain"), None, recognize_bands=bands))
+    document = Reader(config, stages=Stages(InkDetector(), fixed_reader("plain"), None, recognize_bands=bands))
+    assert scene.read(image).text == "banded\nbanded"
+    assert document.read(image).text == "plain\nplain"
