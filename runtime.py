@@ -51,9 +51,9 @@ def write_onnx(out: Path, build: Any, weights: Path, fmt: str, info: dict[str, s
     metadata keys (ultralytics' stride and names) beside yocr's."""
     import onnx
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
+    from yocr.core.io import atomic_target
+
+    with atomic_target(out) as tmp:
         build(tmp)
         proto = onnx.load(str(tmp))
         info = {"yocr_format": fmt, SOURCE_KEY: file_sha256(weights), "yocr_source": weights.name, **info}
@@ -66,10 +66,6 @@ def write_onnx(out: Path, build: Any, weights: Path, fmt: str, info: dict[str, s
             prop = proto.metadata_props.add()
             prop.key, prop.value = key, value
         onnx.save(proto, str(tmp))
-        tmp.replace(out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return out
 
 

@@ -10,12 +10,12 @@ losslessly. Word boxes are in the page image's pixels; the page is ``pixels x 72
 from __future__ import annotations
 
 import ctypes
-import os
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from yocr.core.io import atomic_target
 from yocr.outputs.words import page_lines
 
 DEFAULT_DPI = 300.0  # page size of images that carry no resolution
@@ -158,14 +158,8 @@ class _Writer:
         page.gen_content()
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
+        with atomic_target(path) as tmp:
             self.pdf.save(str(tmp))
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
 
 
 def write_pdf(path: str | Path, pages: Sequence, images: Sequence[np.ndarray | None] | None = None,
@@ -234,14 +228,8 @@ def combine_pdfs(parts: Sequence[str | Path], path: str | Path) -> Path:
                 out.import_pages(src)
             finally:
                 src.close()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
+        with atomic_target(path) as tmp:
             out.save(str(tmp))
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
     finally:
         out.close()
     return path
