@@ -11,13 +11,22 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
 from yocr.console import err, fail as _fail
 from yocr.core.defaults import DETECTOR_CONF, DETECTOR_IOU
 from yocr.errors import YocrError
+
+
+# The options `detect` and `detector eval` share (their configs share DetectorOptions).
+Weights = Annotated[Optional[Path], typer.Option(help="Detector weights (default: the shipped model).")]
+ImgSize = Annotated[Optional[int], typer.Option(help="Inference size (default: the training size).")]
+Conf = Annotated[float, typer.Option(help="Score threshold.")]
+Iou = Annotated[float, typer.Option(help="NMS IoU threshold.")]
+Tile = Annotated[int, typer.Option(help="Tile pages larger than this many pixels (0: whole page).")]
+Device = Annotated[str, typer.Option()]
 
 
 def register(app: typer.Typer) -> typer.Typer:
@@ -83,12 +92,12 @@ def detector_eval_cmd(
     sroie: Optional[Path] = typer.Option(None, help="SROIE folder (receipts 526-625 are scored)."),
     funsd: Optional[Path] = typer.Option(None, help="FUNSD folder (the last 30 forms are scored)."),
     yolo: List[Path] = typer.Option([], help="YOLO folder whose val split is scored too (e.g. synthetic book pages)."),
-    weights: Optional[Path] = typer.Option(None, help="Detector weights (default: the shipped model)."),
-    imgsz: Optional[int] = typer.Option(None, help="Inference size (default: the training size)."),
-    conf: float = typer.Option(DETECTOR_CONF, help="Score threshold."),
-    iou: float = typer.Option(DETECTOR_IOU, help="NMS IoU threshold."),
-    tile: int = typer.Option(0, help="Tile pages larger than this many pixels (0: whole page)."),
-    device: str = typer.Option("cpu"),
+    weights: Weights = None,
+    imgsz: ImgSize = None,
+    conf: Conf = DETECTOR_CONF,
+    iou: Iou = DETECTOR_IOU,
+    tile: Tile = 0,
+    device: Device = "cpu",
     limit: int = typer.Option(0, help="Score only the first N pages of each set (0: all)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON here."),
 ) -> None:
@@ -147,14 +156,14 @@ def _print_scores(detector, results) -> None:
 
 def detect_cmd(
     images: List[Path] = typer.Argument(..., help="Page images."),
-    weights: Optional[Path] = typer.Option(None, help="Detector weights (default: the shipped model)."),
+    weights: Weights = None,
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the JSON here instead of stdout."),
     overlay: Optional[Path] = typer.Option(None, help="Folder for copies of the images with the boxes drawn."),
-    imgsz: Optional[int] = typer.Option(None, help="Inference size (default: the training size)."),
-    conf: float = typer.Option(DETECTOR_CONF, help="Score threshold."),
-    iou: float = typer.Option(DETECTOR_IOU, help="NMS IoU threshold."),
-    tile: int = typer.Option(0, help="Tile pages larger than this many pixels (0: whole page)."),
-    device: str = typer.Option("cpu"),
+    imgsz: ImgSize = None,
+    conf: Conf = DETECTOR_CONF,
+    iou: Iou = DETECTOR_IOU,
+    tile: Tile = 0,
+    device: Device = "cpu",
 ) -> None:
     """Find text lines: prints JSON, one entry per image with its line boxes (x0, y0, x1, y1 in pixels) and scores,
     in reading order. Images are read as `yocr run` reads them (EXIF orientation; the first page of a PDF or TIFF)."""
