@@ -248,7 +248,7 @@ def run_engine(
         lines = list(engine(first_page(path)))
         return lines, time.perf_counter() - t
 
-    with ThreadPoolExecutor(parallel_pages(name)) as pool:
+    with ThreadPoolExecutor(parallel_pages(name) if name == "tesseract-page" else 1) as pool:  # one Reader: one page
         for lines, seconds in pool.map(read, images):
             run.pages.append(lines)
             run.latencies.append(seconds)
@@ -372,6 +372,10 @@ def _own_peak_mb() -> float:
 
 
 def _engine_process(name: str, dataset: str, images: list[Path], cfg: PageBenchConfig, queue) -> None:
+    import signal
+    import sys
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a stop unwinds, so the engine's worker pool shuts down
     try:
         with MemorySampler() as memory:
             run = run_engine(name, dataset, images, cfg, progress=lambda: queue.put(("page", None)))

@@ -159,11 +159,15 @@ def plate_crops(
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
             continue
+        x0, y0, x1, y1 = box
+        if x0 >= image.shape[1] or y0 >= image.shape[0] or x1 <= 0 or y1 <= 0:
+            continue  # the plate box lies outside the photo
         plate = crop(image, box, margin)
         writer.add(f"{path.stem}.png", plate, number, path.stem)
         for k, (top, bottom) in enumerate(PLATE_BANDS if bands else ()):
             band = plate[int(top * plate.shape[0]) : int(bottom * plate.shape[0])]
-            writer.add(f"{path.stem}_b{k}.png", band, number, path.stem)
+            if band.shape[0] >= 2:
+                writer.add(f"{path.stem}_b{k}.png", band, number, path.stem)
     return writer.close()
 
 

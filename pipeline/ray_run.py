@@ -37,7 +37,7 @@ from yocr.core.image import (
 )
 from yocr.core.io import atomic_write_text
 from yocr.core.results import Page
-from yocr.errors import YocrError
+from yocr.errors import ImageLoadError, YocrError
 from yocr.pipeline.load import InputFile
 from yocr.pipeline.reader import Reader, ReaderConfig
 from yocr.pipeline.run import (

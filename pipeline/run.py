@@ -215,14 +215,16 @@ def process_file(reader: Reader, item: InputFile, opts: RunOptions) -> FileResul
 _WORKER: Reader | None = None
 
 
-def worker_count(workers: int) -> int:
+def worker_count(workers: int, device: str = "cpu") -> int:
     """The worker processes a run uses: ``workers``, or for 0 one per CPU. Pages in parallel, each worker with its
     share of the threads, beat one process whose networks use every core: the detector's ink steps, cropping and
     decoding are Python and NumPy on one core (100 receipts on 2 cores: 17.2 s with 2 workers, 24.8 s with 1), and
     Tesseract on whole pages is fastest single-threaded, one process per core."""
-    from yocr.runtime import cpu_count
+    from yocr.runtime import cpu_count, on_cpu
 
-    return workers if workers > 0 else cpu_count()
+    if workers > 0:
+        return workers
+    return cpu_count() if on_cpu(device) else 1  # one process drives a GPU
 
 
 #: How the run summary names the steps, in pipeline order; ``detector_*`` split ``detect``.
@@ -406,7 +408,7 @@ def _read_all(items: list[InputFile], opts: RunOptions, config: ReaderConfig | N
               record: Callable[[FileResult], None]) -> None:
     todo = unfinished(items, opts, record)
     config = config or (reader.config if reader else ReaderConfig())
-    workers = worker_count(opts.workers)
+    workers = worker_count(opts.workers, config.device)
     if workers > 1 and len(todo) > 1:
         _run_parallel(todo, replace(opts, workers=workers), config, record)
     else:

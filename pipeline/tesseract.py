@@ -50,9 +50,11 @@ def single_threaded() -> dict[str, str]:
 
 
 def process_count(cfg: TesseractConfig) -> int:
-    from yocr.runtime import cpu_count
+    """Tesseract processes (or C API engines) at once: ``cfg.workers``, or this process's share of the CPUs (all of
+    them in a single process; one each when ``yocr run`` has one worker per CPU)."""
+    from yocr.runtime import threads
 
-    return cfg.workers if cfg.workers > 0 else cpu_count()
+    return cfg.workers if cfg.workers > 0 else threads()
 
 
 def available() -> bool:

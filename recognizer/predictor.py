@@ -140,7 +140,9 @@ class Recognizer:
                     origin.append((i, y0))
         best: list[tuple[int, Reading] | None] = [None] * len(images)
         for (i, y0), reading in zip(origin, self._read(crops)):
-            if best[i] is None or reading.confidence > best[i][1].confidence:  # type: ignore[index]
+            # the surest reading, but never an empty one over text: blanks everywhere score high
+            if best[i] is None or (bool(reading.text.strip()), reading.confidence) > (
+                    bool(best[i][1].text.strip()), best[i][1].confidence):  # type: ignore[index]
                 best[i] = (y0, reading)
         return [shift_words(reading, y0) for y0, reading in best]  # type: ignore[misc]
 

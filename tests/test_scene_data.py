@@ -260,3 +260,14 @@ def test_labels_from_names_in_another_folder_read_back(tmp_path, monkeypatch):
     n, _ = labels_from_filenames(Path("../shared/captcha"), Path("runs/labels.txt"))
     samples, problems = read_labels(runs / "labels.txt")
     assert n == 1 and problems == [] and [s.label for s in samples] == ["2b827"] and samples[0].path.is_file()
+
+
+def test_plate_boxes_outside_the_photo_are_skipped(tmp_path):
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    for n in range(5):
+        cv2.imwrite(str(plates / f"car{n}.jpg"), np.full((120, 200, 3), 90, np.uint8))
+        box = "500\t40\t100\t40" if n == 4 else "50\t40\t100\t40"  # car4 (validation): the box lies off the photo
+        (plates / f"car{n}.txt").write_text(f"car{n}.jpg\t{box}\tAB{n}CD\n")
+    assert plate_crops(plates, tmp_path / "pv", "val", bands=True) == 0
+    assert plate_crops(plates, tmp_path / "pt", "train", bands=True) == 4 * (1 + len(PLATE_BANDS))

@@ -48,6 +48,7 @@ def test_crops_are_spread_over_one_tesseract_per_core(monkeypatch):
 def test_workers_default_to_one_per_cpu():
     assert worker_count(0) == runtime.cpu_count()
     assert worker_count(3) == 3
+    assert worker_count(0, "cuda") == 1  # one process drives a GPU
 
 
 def test_bench_reads_tesseract_pages_in_parallel_and_keeps_their_order(monkeypatch, tmp_path):
