@@ -158,6 +158,15 @@ def configure_threads(workers: int = 1) -> int:
     return _threads
 
 
+def torch_threads() -> None:
+    """Give torch this process's share of the CPUs (:func:`configure_threads` can only do so when torch is already
+    loaded; the PyTorch paths load it later)."""
+    if "torch" in sys.modules and _threads is not None:
+        import torch
+
+        torch.set_num_threads(_threads)
+
+
 def threads() -> int:
     return _threads if _threads is not None else cpu_count()
 

@@ -80,6 +80,7 @@ class Detector:
             ckpt = load_checkpoint(path)
             self.meta = {k: ckpt[k] for k in ("imgsz", "names", "meta", "path")}
             model = ultra.model_from_checkpoint(ckpt)
+            runtimes.torch_threads()  # torch loads only now, after the run divided the CPUs among its workers
         self._setup(model, imgsz or int(self.meta["imgsz"]), conf, iou, device, tile, tile_overlap, max_det, merge)
         self.snap, self.lone = snap, lone
 

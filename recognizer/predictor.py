@@ -91,6 +91,7 @@ class Recognizer:
             self.model, self.charset, self.meta = checkpoint.load(path)
             self.device = pick_device(device)
             self.model.to(self.device)
+            runtimes.torch_threads()  # torch may load only now, after the run divided the CPUs among its workers
             self._height = self.model.config.height
         self.batch_size = batch_size
         self.max_width = max_width
