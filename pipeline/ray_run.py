@@ -280,15 +280,22 @@ def pool_size(ray, ray_opts: RayOptions) -> int:
     return max(1, int(resources.get("CPU", 1) // ray_opts.threads))
 
 
+DRIVER_PLAN_MAX = 2000  # up to this many files, the driver counts their pages itself (headers only)
+
+
 def dataset(ray, items: list[InputFile], opts: RunOptions, config: ReaderConfig, ray_opts: RayOptions,
             make_reader: Callable[[], Reader] | None = None):
     """The Ray Data pipeline: files -> pages counted (tasks) -> decoded, read and written (actor pool) -> one small row
     per page."""
     actors = pool_size(ray, ray_opts)
-    files = ray.data.from_items([{"path": str(it.path), "rel": str(it.rel)} for it in items],
-                                override_num_blocks=min(len(items), MAX_BLOCKS))
-    # Counting pages is cheap next to reading: it reserves no CPU (the actors hold them), at most one task per actor.
-    pages = files.flat_map(plan, num_cpus=0, compute=ray.data.TaskPoolStrategy(size=actors))
+    rows = [{"path": str(it.path), "rel": str(it.rel)} for it in items]
+    if len(rows) <= DRIVER_PLAN_MAX:  # a few headers: counted here, sparing Ray the start of counting tasks
+        planned = [page for row in rows for page in plan(row)]
+        pages = ray.data.from_items(planned, override_num_blocks=min(len(planned), MAX_BLOCKS))
+    else:
+        files = ray.data.from_items(rows, override_num_blocks=min(len(rows), MAX_BLOCKS))
+        # Counting pages is cheap next to reading: it reserves no CPU (the actors hold them), one task per actor.
+        pages = files.flat_map(plan, num_cpus=0, compute=ray.data.TaskPoolStrategy(size=actors))
     # Ray Data restarts a dead actor and retries its pages (max_restarts and max_task_retries default to -1 here).
     return pages.map_batches(
         PageReader, fn_constructor_args=(opts, config, ray_opts.threads, make_reader), batch_size=ray_opts.batch_size,

@@ -69,7 +69,11 @@ def outputs(out: Path) -> dict[str, object]:
 
 
 @needs_ray
-def test_ray_run_writes_what_the_local_run_writes(tmp_path, local_ray):
+@pytest.mark.parametrize("driver_plans", [True, False])  # pages counted on the driver, or in Ray tasks
+def test_ray_run_writes_what_the_local_run_writes(tmp_path, local_ray, monkeypatch, driver_plans):
+    from yocr.pipeline import ray_run
+
+    monkeypatch.setattr(ray_run, "DRIVER_PLAN_MAX", 10_000 if driver_plans else 0)
     src = make_inputs(tmp_path)
     add_multi_page(src)
     local, on_ray = tmp_path / "local", tmp_path / "ray"
