@@ -147,7 +147,10 @@ def split_at_gaps(
     inked columns that rule is about 1.2 x the height. The detector sometimes joins such segments anyway (a receipt's
     label and its amount); this applies the rule to the ink. Only the middle of the box (without ``band`` x the
     height at top and bottom, where neighbouring lines' ascenders and descenders reach) is looked at. Each piece keeps
-    the box's score; the outer edges stay where they were, inner edges sit on the ink. Returns ``(boxes, scores)``.
+    the box's score; the outer edges stay where they were, inner edges sit on the ink. A cut found in the middle band
+    must also be a blank run wider than the rule over the box's full height (an L's foot or a 1's flag reaches into
+    the gap between two words), and the cut goes into the widest such run, so that no piece loses the ink of its
+    glyphs. Returns ``(boxes, scores)``.
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
@@ -160,12 +163,21 @@ def split_at_gaps(
         cols = inked_columns(ink, y0, y1, x0, x1, band) if h >= MIN_LINE else np.zeros(0, np.int64)
         # blank columns between consecutive inked ones: np.diff - 1
         cuts = np.nonzero(np.diff(cols) - 1 > gap * h)[0] if len(cols) > 1 else []
-        if not len(cuts):
+        lefts, rights = [x0], []
+        full = inked_columns(ink, y0, y1, x0, x1, 0.0) if len(cuts) else cols  # every row of the box
+        for i in cuts:  # the blank run must hold over the box's full height too, and the pieces keep all their ink
+            stops = np.concatenate([[cols[i]], full[(full > cols[i]) & (full < cols[i + 1])], [cols[i + 1]]])
+            k = int(np.argmax(np.diff(stops)))
+            right, left = stops[k], stops[k + 1]
+            if left - right - 1 <= gap * h:
+                continue
+            rights.append(float(right + 1))
+            lefts.append(float(left))
+        rights.append(x1)
+        if len(lefts) == 1:
             out_boxes.append((x0, y0, x1, y1))
             out_scores.append(score)
             continue
-        lefts = [x0] + [float(cols[i + 1]) for i in cuts]
-        rights = [float(cols[i] + 1) for i in cuts] + [x1]
         out_boxes.extend((a, y0, b, y1) for a, b in zip(lefts, rights))
         out_scores.extend([score] * len(lefts))
     return np.array(out_boxes, dtype=np.float64).reshape(-1, 4), np.array(out_scores, dtype=np.float64)

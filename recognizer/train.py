@@ -112,7 +112,7 @@ class CaseBlindCTC(nn.Module):
             folded = torch.logaddexp(a, b)
             folded_loss = self.ctc(folded, self.fold_map[targets], input_lengths, target_lengths)
             loss = torch.where(case_blind.to(loss.device), folded_loss, loss)
-        return (loss / target_lengths.clamp(min=1)).mean()
+        return (loss / target_lengths.to(loss.device).clamp(min=1)).mean()
 
 
 def load_init_weights(model: CRNN, charset: Charset, init_model: CRNN, init_charset: Charset) -> None:

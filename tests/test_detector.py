@@ -323,6 +323,24 @@ def test_split_at_gaps_threshold_is_the_blank_run_against_the_height():
         split_at_gaps(np.array([[5, 0, 170, 30]], float), np.array([0.5, 0.6]), ink)
 
 
+def test_split_at_gaps_counts_the_ink_of_the_whole_box_height_before_cutting():
+    from yocr.detector.ink import split_at_gaps
+
+    ink = np.zeros((40, 200), np.uint8)
+    ink[2:28, 10:14] = 1  # an L: its stem ...
+    ink[25:28, 14:30] = 1  # ... and its foot, low in the row (outside the middle band)
+    ink[2:6, 55:62] = 1  # the flag of a 1, high in the row
+    ink[2:28, 62:66] = 1  # its stem: 48 blank columns in the middle band, 24 over the whole height
+    boxes, _ = split_at_gaps(np.array([[5, 0, 100, 30]], float), np.array([0.5]), ink)
+    assert boxes.tolist() == [[5, 0, 100, 30]]  # a word space, not a gap between segments
+    ink[:] = 0
+    ink[8:24, 10:40] = 1
+    ink[25:28, 40:80] = 1  # ink low in the row (an underscore): its piece keeps it, the cut goes after it
+    ink[8:24, 120:140] = 1
+    boxes, _ = split_at_gaps(np.array([[5, 0, 150, 30]], float), np.array([0.5]), ink)
+    assert boxes.tolist() == [[5, 0, 80, 30], [120, 0, 150, 30]]
+
+
 def test_dot_leaders_are_ink_and_keep_their_line_whole():
     from yocr.detector.ink import ink_mask, speck_size, split_at_gaps
 

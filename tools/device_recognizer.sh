@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Recognizer training on a lent GPU machine (the `device` tool of this workplace), from the repository root there.
+# The crops travel as line stores made by tools/pack_lines.py (.rpack/a with the wheels in .rwhl, then .rpack/b).
+#   bash tools/device_recognizer.sh setup          install the carried wheels, copy .rpack/a, a 30-step smoke run
+#   bash tools/device_recognizer.sh train K=V ...  copy .rpack/b, train (TrainConfig fields as K=V), results to $OUT
+set -u
+mkdir -p /tmp/pk /tmp/rdata && ln -sfn "$PWD" /tmp/pk/yocr
+export PYTHONPATH=/tmp/site:/tmp/pk PYTHONUNBUFFERED=1 YOCR_CACHE=/tmp/yocr-cache
+stage=$1; shift
+cp -r .rpack/*/. /tmp/rdata/ 2>/dev/null; ls /tmp/rdata
+train() {
+python3 - "$@" <<'PY'
+import sys, time
+from pathlib import Path
+from yocr.recognizer.config import TrainConfig
+from yocr.recognizer.train import train
+D = Path("/tmp/rdata")
+have = {p.name for p in D.iterdir()}
+kw = dict(a.split("=", 1) for a in sys.argv[1:])
+over = {"words-train": 4, "ic15-train-crops": 6, "sroie-train-crops": 4, "plates-train-bands": 5,
+        "funsd-train-words": 2, "funsd-train-crops": 2, "synth-v2": 2}
+trains = [n for n in over if n in have]
+cfg = TrainConfig(
+    train=[str(D / n) for n in trains],
+    val=[str(D / n) for n in ("words-val", "ic15-val-crops", "plates-val", "funsd-val-words-labels-1k",
+                              "sroie-val-crops-labels-1k")],
+    oversample=[f"{D / n}={over[n]}" for n in trains if over[n] > 1],
+    case_blind=[str(D / n) for n in ("sroie-train-crops", "sroie-val-crops-labels-1k") if n in have],
+    charset="extended", init_weights="recognizer/weights/crnn.pt", device=kw.pop("device", "cuda"),
+    out=kw.pop("out", "/tmp/rec"), epochs=int(kw.pop("epochs", 1)), batch_size=int(kw.pop("batch_size", 256)),
+    lr=float(kw.pop("lr", 6e-4)), workers=int(kw.pop("workers", 14)), seed=0,
+    max_steps_per_epoch=int(kw.pop("max_steps_per_epoch", 0)), time_limit_min=float(kw.pop("time_limit_min", 0)))
+assert not kw, kw
+t = time.time()
+print(train(cfg, progress=False), f"{time.time() - t:.1f} s", flush=True)
+PY
+}
+case $stage in
+setup)
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .rwhl/*.whl
+  nvidia-smi -L
+  train out=/tmp/smoke epochs=1 max_steps_per_epoch=40 2>&1 | tail -15 ;;
+train)
+  train "$@" 2>&1 | tail -40
+  cp /tmp/rec/best.pt /tmp/rec/last.pt /tmp/rec/metrics.csv /tmp/rec/config.json "$OUT/" 2>/dev/null; ls -la "$OUT" ;;
+esac
