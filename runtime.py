@@ -119,6 +119,25 @@ def open_onnx(weights: str | Path, runtime: str = "auto", arena: bool = True) ->
     return None
 
 
+def int8_beside(weights: str | Path) -> Path:
+    """Where the int8 ONNX copy of ``weights`` lives (``yocr export --int8-pages``): the same path, ``.int8.onnx``."""
+    return Path(weights).with_suffix(".int8.onnx")
+
+
+def open_int8(weights: str | Path, arena: bool = True) -> tuple[Any, dict[str, str]] | None:
+    """An onnxruntime session for the int8 copy beside ``.pt`` weights, or None: when there is none, onnxruntime is
+    missing, or it was made from other weights (then with a warning; the fp32 export runs alone)."""
+    weights = Path(weights)
+    candidate = int8_beside(weights)
+    if weights.suffix == ".onnx" or not candidate.is_file() or not onnxruntime_available():
+        return None
+    sess = session(candidate, arena)
+    if session_metadata(sess).get(SOURCE_KEY) != file_sha256(weights):
+        log.warning("not using %s: it was made from other weights than %s (run 'yocr export')", candidate, weights)
+        return None
+    return sess, session_metadata(sess)
+
+
 def on_cpu(device: str) -> bool:
     """Whether ``device`` means the CPU, where the ONNX files run (``auto`` does when no GPU is visible)."""
     device = str(device).strip().lower()

@@ -42,6 +42,73 @@ def export(weights: str | Path | None = None, out: str | Path | None = None) -> 
     )
 
 
+HEAD_PREFIX = "/model.23/"  # ultralytics' name for the Detect head of yolo-lines.yaml (its 24th layer)
+
+
+class _CalibrationPages:
+    """onnxruntime's calibration reader over pages prepared exactly as :class:`OnnxYolo` prepares them."""
+
+    def __init__(self, pages: list[Path], imgsz: int, stride: int):
+        from yocr.detector.predictor import inference_size
+
+        self.items = []
+        for path in pages:
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                raise CheckpointError(f"{path}: calibration page cannot be read as an image")
+            size = inference_size(image.shape[1], image.shape[0], imgsz, stride)
+            self.items.append({"images": to_input(letterbox(image, size, stride)[0])})
+        self.index = 0
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        self.index += 1
+        return self.items[self.index - 1] if self.index <= len(self.items) else None
+
+    def rewind(self) -> None:
+        self.index = 0
+
+
+def export_int8(pages: list[str | Path], weights: str | Path | None = None, out: str | Path | None = None) -> Path:
+    """An int8 copy of the detector's ONNX export (``NAME.int8.onnx`` beside the weights unless ``out`` is given):
+    onnxruntime's static quantisation, QDQ, per-channel int8 weights, uint8 activations calibrated (min-max) on
+    ``pages``; the box decoding of the Detect head stays in float. The fp32 export must exist and be current (``yocr
+    export``); the int8 file records the same source sha256, so it goes stale with it."""
+    import onnx
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from yocr.core.io import atomic_target
+    from yocr.detector.checkpoint import DEFAULT_WEIGHTS
+    from yocr.detector.predictor import STRIDE
+
+    weights = Path(weights) if weights else DEFAULT_WEIGHTS
+    if not pages:
+        raise CheckpointError("int8 export needs calibration pages (a few training pages of each kind)")
+    opened = runtime.open_onnx(weights, "onnx")  # the current fp32 export, or a clear error
+    source = runtime.onnx_beside(weights)
+    imgsz = int(opened[1].get("yocr_imgsz", 1280))
+    target = Path(out) if out else runtime.int8_beside(weights)
+    with atomic_target(target) as tmp:
+        prepared = tmp.with_name(tmp.name + ".prep.onnx")
+        try:
+            quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
+            graph = onnx.load(str(prepared)).graph
+            decode = [n.name for n in graph.node
+                      if n.name.startswith(HEAD_PREFIX) and "/cv2." not in n.name and "/cv3." not in n.name]
+            quantize_static(str(prepared), str(tmp), _CalibrationPages([Path(p) for p in pages], imgsz, STRIDE),
+                            quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
+                            weight_type=QuantType.QInt8, nodes_to_exclude=decode)
+        finally:
+            prepared.unlink(missing_ok=True)
+        model = onnx.load(str(tmp))
+        del model.metadata_props[:]
+        model.metadata_props.extend(onnx.load(str(source)).metadata_props)  # the source sha256 and yocr's keys
+        entry = model.metadata_props.add()
+        entry.key, entry.value = "yocr_int8_pages", json.dumps([Path(p).name for p in pages])
+        onnx.save(model, str(tmp))
+    return target
+
+
 def letterbox(image: np.ndarray, size: int, stride: int) -> tuple[np.ndarray, float, float, float, float]:
     """ultralytics' rectangular letterbox: the padded image and ``(gain_x, gain_y, pad_x, pad_y)``."""
     h, w = image.shape[:2]

@@ -76,13 +76,16 @@ class Detector:
 
             model = OnnxYolo(*opened, source=str(path))
             self.meta = {"imgsz": model.imgsz, "names": model.names, "meta": model.meta, "path": str(path)}
+            # the int8 copy, where there is one, reads documents first; photos of scenes go to the fp32 network
+            int8 = runtimes.open_int8(path, arena=False) if runtime == "auto" else None
+            fast = OnnxYolo(*int8, source=str(runtimes.int8_beside(path))) if int8 else None
         else:
             ckpt = load_checkpoint(path)
             self.meta = {k: ckpt[k] for k in ("imgsz", "names", "meta", "path")}
-            model = ultra.model_from_checkpoint(ckpt)
+            model, fast = ultra.model_from_checkpoint(ckpt), None
             runtimes.torch_threads()  # torch loads only now, after the run divided the CPUs among its workers
         self._setup(model, imgsz or int(self.meta["imgsz"]), conf, iou, device, tile, tile_overlap, max_det, merge)
-        self.snap, self.lone = snap, lone
+        self.snap, self.lone, self.fast = snap, lone, fast
 
     @classmethod
     def from_yolo(cls, yolo: Any, imgsz: int = 640, **options: Any) -> "Detector":
@@ -94,7 +97,7 @@ class Detector:
         defaults.update(options)
         snap, lone = defaults.pop("snap", True), defaults.pop("lone", True)
         self._setup(yolo, imgsz, **defaults)
-        self.snap, self.lone = snap, lone
+        self.snap, self.lone, self.fast = snap, lone, None
         return self
 
     def _setup(self, yolo, imgsz, conf, iou, device, tile, tile_overlap, max_det, merge) -> None:
@@ -111,10 +114,12 @@ class Detector:
         self.timings[step] = self.timings.get(step, 0.0) + seconds
 
     # pre-processing, model, post-processing
-    def _predict(self, image: np.ndarray, offset: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, np.ndarray]:
+    def _predict(self, image: np.ndarray, offset: tuple[int, int] = (0, 0), fast: bool = False,
+                 ) -> tuple[np.ndarray, np.ndarray]:
         size = inference_size(image.shape[1], image.shape[0], self.imgsz)
         if self.runtime == "onnx":
-            boxes, scores = self.yolo.predict(image, size, self.conf, self.iou, self.max_det, self.timings)
+            model = self.fast if fast and self.fast is not None else self.yolo
+            boxes, scores = model.predict(image, size, self.conf, self.iou, self.max_det, self.timings)
             boxes[:, [0, 2]] += offset[0]
             boxes[:, [1, 3]] += offset[1]
             return boxes, scores
@@ -124,16 +129,17 @@ class Detector:
             self._time(step, (speed.get(key) or 0.0) / 1000)
         return lineboxes_from_result(result, offset)
 
-    def raw(self, image_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Boxes, scores and 'cut by a tile border' flags straight from the model (whole page or tiles)."""
+    def raw(self, image_bgr: np.ndarray, fast: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Boxes, scores and 'cut by a tile border' flags straight from the model (whole page or tiles); ``fast``:
+        from the int8 copy where there is one."""
         height, width = image_bgr.shape[:2]
         if not self.tile or max(width, height) <= self.tile:
-            boxes, scores = self._predict(image_bgr)
+            boxes, scores = self._predict(image_bgr, fast=fast)
             return boxes, scores, np.zeros(len(boxes), bool)
         parts = []
         for t in tiles(width, height, self.tile, self.tile_overlap):
             x0, y0, x1, y1 = t
-            boxes, scores = self._predict(np.ascontiguousarray(image_bgr[y0:y1, x0:x1]), (x0, y0))
+            boxes, scores = self._predict(np.ascontiguousarray(image_bgr[y0:y1, x0:x1]), (x0, y0), fast)
             parts.append((boxes, scores, touches_inner_border(boxes, t, width, height)))
         return tuple(np.concatenate(p) for p in zip(*parts))  # type: ignore[return-value]
 
@@ -159,12 +165,24 @@ class Detector:
 
     def detect(self, image: PageImage | np.ndarray) -> Detections:
         """Line boxes (page pixels, with scores) of one page (a loaded page or a BGR or grey array); [] when none.
-        ``scene`` is set on the result when the page is a photo of a scene (see :func:`ink_outside`)."""
+        ``scene`` is set on the result when the page is a photo of a scene (see :func:`ink_outside`). With an int8
+        copy of the network beside the weights (``yocr export --int8-pages``; runtime ``auto``) a page is detected
+        by it first, and again by the fp32 network when it turns out to be a photo of a scene."""
         page = image if isinstance(image, PageImage) else PageImage(to_bgr(image))
+        boxes, scores, cut = self.raw(page.bgr, fast=True)
+        start = time.perf_counter()
+        try:
+            found = self._postprocess_page(page, boxes, scores, cut)
+        finally:
+            self._time("detector_post", time.perf_counter() - start)
+        if self.fast is None or not found.scene:
+            return found
+        # int8 finds the lines of documents as well as fp32 does, but fewer street words and plates (model card):
+        # a photo of a scene is detected again by the fp32 network (kept as it is, like any scene's boxes)
         boxes, scores, cut = self.raw(page.bgr)
         start = time.perf_counter()
         try:
-            return self._postprocess_page(page, boxes, scores, cut)
+            return Detections(self.postprocess(boxes, scores, cut, page.width, page.height), scene=True)
         finally:
             self._time("detector_post", time.perf_counter() - start)
 

@@ -151,3 +151,52 @@ def test_onnx_and_pytorch_read_the_golden_pages_alike():
     assert texts["onnx"] == texts["torch"] and all(texts["onnx"])
     with pytest.raises(YocrError, match="--runtime must be one of"):
         ReaderConfig(runtime="gpu")
+
+
+def test_shipped_int8_detector_is_made_from_the_shipped_weights():
+    int8 = runtime.int8_beside(DETECTOR_PT)
+    if not int8.is_file():
+        pytest.skip("no shipped int8 detector")
+    assert recorded_source(int8) == runtime.file_sha256(DETECTOR_PT), f"{int8} is stale: run 'yocr export --int8-pages'"
+
+
+def test_int8_detector_reads_documents_and_sends_scenes_to_fp32(tmp_path, monkeypatch, caplog):
+    import shutil
+
+    from yocr.detector import predictor
+    from yocr.detector.onnx_yolo import export_int8
+    from yocr.export import export_models
+
+    if not DETECTOR_PT.with_suffix(".onnx").is_file():
+        pytest.skip("no shipped detector export")
+    pt = tmp_path / "det" / "yolo-lines.pt"
+    pt.parent.mkdir()
+    shutil.copyfile(DETECTOR_PT, pt)
+    shutil.copyfile(DETECTOR_PT.with_suffix(".onnx"), pt.with_suffix(".onnx"))
+    receipt = cv2.imread(str(GOLDEN / "pages" / "receipt.png"))
+    cv2.imwrite(str(tmp_path / "page.png"), synthetic_page())
+    int8 = export_int8([tmp_path / "page.png", GOLDEN / "pages" / "receipt.png"], pt)
+    assert int8 == tmp_path / "det" / "yolo-lines.int8.onnx" and recorded_source(int8) == runtime.file_sha256(pt)
+
+    det, plain = predictor.Detector(pt), predictor.Detector(pt, runtime="onnx")
+    assert det.fast is not None and plain.fast is None
+    calls = {"int8": 0, "fp32": 0}
+    for name, model in (("int8", det.fast), ("fp32", det.yolo)):
+        monkeypatch.setattr(model, "predict", lambda *a, _f=model.predict, _n=name: calls.__setitem__(
+            _n, calls[_n] + 1) or _f(*a))
+    found = det.detect(receipt)
+    assert calls == {"int8": 1, "fp32": 0} and not found.scene
+    assert abs(len(found) - len(plain.detect(receipt))) <= 1  # documents: the int8 copy finds the same lines
+    monkeypatch.setattr(predictor, "SCENE_OUTSIDE", -1.0)  # every page a photo of a scene
+    again = det.detect(receipt)
+    assert calls == {"int8": 2, "fp32": 1} and again.scene
+
+    other = tmp_path / "other" / "yolo-lines.pt"  # the int8 copy beside other weights is not used
+    other.parent.mkdir()
+    other.write_bytes(pt.read_bytes() + b"\0")
+    shutil.copyfile(int8, runtime.int8_beside(other))
+    with caplog.at_level(logging.WARNING):
+        assert runtime.open_int8(other) is None
+    assert "other weights" in caplog.text
+    with pytest.raises(YocrError, match="int8-pages"):
+        export_models(("recognizer",), int8_pages=(tmp_path / "page.png",))
