@@ -26,6 +26,8 @@ def export_models(
     unknown = [m for m in models if m not in MODELS]
     if unknown:
         raise YocrError(f"unknown model(s) {', '.join(unknown)}: choose from {', '.join(MODELS)}")
+    if int8_pages and "detector" not in models:
+        raise YocrError("--int8-pages quantises the detector: leave out --only, or add --only detector")
     written = []
     if "recognizer" in models:
         from yocr.recognizer.onnx_crnn import export
@@ -37,8 +39,6 @@ def export_models(
         written.append(export(detector_weights))
         if int8_pages:
             written.append(export_int8(list(int8_pages), detector_weights))
-    elif int8_pages:
-        raise YocrError("--int8-pages quantises the detector: leave out --only, or add --only detector")
     return written
 
 
@@ -62,5 +62,5 @@ def register(app: typer.Typer) -> None:
         try:
             for path in export_models(tuple(only) or MODELS, detector_weights, recognizer_weights, tuple(int8_pages)):
                 err.print(f"wrote {path}", highlight=False)
-        except (YocrError, OSError) as exc:
+        except (YocrError, OSError, ValueError, RuntimeError) as exc:  # onnx and onnxruntime raise the last two
             fail(exc)

@@ -124,16 +124,39 @@ def int8_beside(weights: str | Path) -> Path:
     return Path(weights).with_suffix(".int8.onnx")
 
 
+def int8_fast_here() -> bool:
+    """Whether this CPU runs onnxruntime's uint8 x int8 convolutions exactly: ARM, or x86 with VNNI dot products.
+    Plain AVX2 multiplies uint8 by int8 pairs into int16 sums that can saturate, so the int8 copy is not used there
+    (its figures were measured on an AVX-512 VNNI CPU)."""
+    import platform
+
+    machine = platform.machine().lower()
+    if machine in ("arm64", "aarch64"):
+        return True
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in ("avx512_vnni", "avx_vnni"))
+
+
 def open_int8(weights: str | Path, arena: bool = True) -> tuple[Any, dict[str, str]] | None:
-    """An onnxruntime session for the int8 copy beside ``.pt`` weights, or None: when there is none, onnxruntime is
-    missing, or it was made from other weights (then with a warning; the fp32 export runs alone)."""
+    """An onnxruntime session for the int8 copy beside ``.pt`` weights, or None: when there is none, the ``.pt`` is
+    not there to check it against, onnxruntime is missing, the CPU lacks VNNI (:func:`int8_fast_here`), or it is
+    unreadable or was made from other weights (then with a warning); the fp32 export then runs alone."""
     weights = Path(weights)
     candidate = int8_beside(weights)
-    if weights.suffix == ".onnx" or not candidate.is_file() or not onnxruntime_available():
+    if (weights.suffix == ".onnx" or not candidate.is_file() or not weights.is_file() or not onnxruntime_available()
+            or not int8_fast_here()):
         return None
-    sess = session(candidate, arena)
+    try:
+        sess = session(candidate, arena)
+    except YocrError as exc:
+        log.warning("not using the int8 copy: %s", exc)
+        return None
     if session_metadata(sess).get(SOURCE_KEY) != file_sha256(weights):
-        log.warning("not using %s: it was made from other weights than %s (run 'yocr export')", candidate, weights)
+        log.warning("not using %s: it was made from other weights than %s (run 'yocr export --int8-pages ...')",
+                    candidate, weights)
         return None
     return sess, session_metadata(sess)
 

@@ -157,8 +157,9 @@ def split_at_gaps(
     height at top and bottom, where neighbouring lines' ascenders and descenders reach) is looked at. Each piece keeps
     the box's score; the outer edges stay where they were, inner edges sit on the ink. A cut found in the middle band
     must also be a blank run wider than the rule over the box's full height (an L's foot or a 1's flag reaches into
-    the gap between two words), and the cut goes into the widest such run, so that no piece loses the ink of its
-    glyphs. Returns ``(boxes, scores)``.
+    the gap between two words); the cuts go into such runs, so that no piece loses the ink of its glyphs, and ink
+    between two of them (a mark low or high in the row) is a piece of its own, as it would be in the middle band.
+    Returns ``(boxes, scores)``.
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
@@ -175,12 +176,9 @@ def split_at_gaps(
         full = inked_columns(ink, y0, y1, x0, x1, 0.0) if len(cuts) else cols  # every row of the box
         for i in cuts:  # the blank run must hold over the box's full height too, and the pieces keep all their ink
             stops = np.concatenate([[cols[i]], full[(full > cols[i]) & (full < cols[i + 1])], [cols[i + 1]]])
-            k = int(np.argmax(np.diff(stops)))
-            right, left = stops[k], stops[k + 1]
-            if left - right - 1 <= gap * h:
-                continue
-            rights.append(float(right + 1))
-            lefts.append(float(left))
+            for k in np.nonzero(np.diff(stops) - 1 > gap * h)[0]:  # ink between two such runs is a piece of its own
+                rights.append(float(stops[k] + 1))
+                lefts.append(float(stops[k + 1]))
         rights.append(x1)
         if len(lefts) == 1:
             out_boxes.append((x0, y0, x1, y1))

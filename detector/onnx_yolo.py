@@ -95,6 +95,8 @@ def export_int8(pages: list[str | Path], weights: str | Path | None = None, out:
             graph = onnx.load(str(prepared)).graph
             decode = [n.name for n in graph.node
                       if n.name.startswith(HEAD_PREFIX) and "/cv2." not in n.name and "/cv3." not in n.name]
+            if not decode:  # another model layout: quantising its box decoding would go unnoticed
+                raise CheckpointError(f"{source}: no Detect head named {HEAD_PREFIX}* to keep in float")
             quantize_static(str(prepared), str(tmp), _CalibrationPages([Path(p) for p in pages], imgsz, STRIDE),
                             quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
                             weight_type=QuantType.QInt8, nodes_to_exclude=decode)

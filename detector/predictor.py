@@ -169,14 +169,22 @@ class Detector:
         copy of the network beside the weights (``yocr export --int8-pages``; runtime ``auto``) a page is detected
         by it first, and again by the fp32 network when it turns out to be a photo of a scene."""
         page = image if isinstance(image, PageImage) else PageImage(to_bgr(image))
-        boxes, scores, cut = self.raw(page.bgr, fast=True)
+        fast = self.fast is not None and self.snap  # without the ink steps no page is known to be a scene
+        boxes, scores, cut = self.raw(page.bgr, fast=fast)
         start = time.perf_counter()
         try:
             found = self._postprocess_page(page, boxes, scores, cut)
         finally:
             self._time("detector_post", time.perf_counter() - start)
-        if self.fast is None or not found.scene:
+        if not fast or (len(found) and not found.scene):
             return found
+        if not len(found):  # nothing found by int8 (a photo with one small plate, say): the fp32 network decides
+            boxes, scores, cut = self.raw(page.bgr)
+            start = time.perf_counter()
+            try:
+                return self._postprocess_page(page, boxes, scores, cut)
+            finally:
+                self._time("detector_post", time.perf_counter() - start)
         # int8 finds the lines of documents as well as fp32 does, but fewer street words and plates (model card):
         # a photo of a scene is detected again by the fp32 network (kept as it is, like any scene's boxes)
         boxes, scores, cut = self.raw(page.bgr)

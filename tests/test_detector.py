@@ -339,6 +339,12 @@ def test_split_at_gaps_counts_the_ink_of_the_whole_box_height_before_cutting():
     ink[8:24, 120:140] = 1
     boxes, _ = split_at_gaps(np.array([[5, 0, 150, 30]], float), np.array([0.5]), ink)
     assert boxes.tolist() == [[5, 0, 80, 30], [120, 0, 150, 30]]
+    ink = np.zeros((40, 300), np.uint8)
+    ink[8:24, 10:40] = 1
+    ink[26:28, 120:123] = 1  # a stray mark low in a wide gap: a piece of its own, the words keep their edges
+    ink[8:24, 240:260] = 1
+    boxes, _ = split_at_gaps(np.array([[5, 0, 265, 30]], float), np.array([0.5]), ink)
+    assert boxes.tolist() == [[5, 0, 40, 30], [120, 0, 123, 30], [240, 0, 265, 30]]
 
 
 def test_dot_leaders_are_ink_and_keep_their_line_whole():

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Recognizer training on a lent GPU machine (the `device` tool of this workplace), from the repository root there.
 # The crops travel as line stores made by tools/pack_lines.py (.rpack/a with the wheels in .rwhl, then .rpack/b).
-#   bash tools/device_recognizer.sh setup          install the carried wheels, copy .rpack/a, a 30-step smoke run
+#   bash tools/device_recognizer.sh setup          install the carried wheels, copy .rpack/a, a 40-step smoke run
 #   bash tools/device_recognizer.sh train K=V ...  copy .rpack/b, train (TrainConfig fields as K=V), results to $OUT
 set -u
 mkdir -p /tmp/pk /tmp/rdata && ln -sfn "$PWD" /tmp/pk/yocr

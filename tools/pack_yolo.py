@@ -54,14 +54,16 @@ def main() -> None:
     lists = {}
     for split, listing in (("val", args.val), ("train", args.list)):
         rows = []
-        for line in listing.read_text(encoding="utf-8").split():
-            image = Path(line)
+        for line in listing.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            image = Path(line.strip())
             if image not in done:
                 data = encode(image, args.max_side, args.quality)
                 label = label_of(image).read_bytes() if label_of(image).is_file() else b""
                 if used + len(data) + len(label) > args.max_mb * 2**20:
                     pack, used = pack + 1, 0
-                name = f"{image.parent.name}_{image.stem}"
+                name = f"{len(done):05d}_{image.stem}"  # numbered: two folders may hold the same stem
                 target = args.out / f"p{pack}" / "images" / split / f"{name}.webp"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -38,7 +39,9 @@ def main() -> int:
     parser.add_argument("--first", type=int, default=901)
     parser.add_argument("--last", type=int, default=1000)
     args, extra = parser.parse_known_args()  # options for yocr run (--detector-weights FILE, ...) pass through
+    extra = [a for a in extra if a != "--"]
     photos, out = args.work / "photos", args.work / "out"
+    shutil.rmtree(out, ignore_errors=True)  # no text left from an earlier run is scored
     photos.mkdir(parents=True, exist_ok=True)
     truth = {}
     for k in range(args.first, args.last + 1):
@@ -47,7 +50,7 @@ def main() -> int:
         if not link.exists():
             os.symlink(image.resolve(), link)
         truth[image.stem] = truth_words(args.ic15 / "gt" / f"gt_img_{k}.txt")
-    subprocess.run(["yocr", "run", str(photos), "--out", str(out), "--overwrite", *extra], check=False)
+    subprocess.run(["yocr", "run", str(photos), "--out", str(out), "--overwrite", *extra], check=True)
     found = read = total = 0
     for stem, words in truth.items():
         txt = out / f"{stem}.txt"
