@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from yocr import runtime as runtimes
@@ -32,6 +33,7 @@ __all__ = ["Detector", "lineboxes_from_result"]
 
 MAX_DET = 1000  # most boxes the model may return per page (or tile)
 STRIDE = 32  # the network's largest stride: inference sizes are multiples of it
+INK_MAX_SIDE = 2000  # pixels: the ink steps look at larger pages shrunk to this long side
 
 
 def lineboxes_from_result(result: Any, offset: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
@@ -145,11 +147,13 @@ class Detector:
 
     def postprocess(
         self, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray, width: int, height: int,
-        ink: np.ndarray | None = None, grey: np.ndarray | None = None,
+        ink: np.ndarray | None = None, grey: np.ndarray | None = None, ink_scale: float = 1.0,
     ) -> list[Detection]:
+        """The boxes of a page after merging and the ink steps; ``ink`` and ``grey`` may be the page shrunk by
+        ``ink_scale`` (large pages), the boxes stay in page pixels."""
         boxes = clip_boxes(boxes, width, height)
         keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-        boxes, scores, cut = boxes[keep], scores[keep], cut[keep]
+        boxes, scores, cut = boxes[keep] * ink_scale, scores[keep], cut[keep]
         if ink is not None and len(boxes):
             boxes = snap_to_ink(boxes, ink)
         if self.merge:
@@ -161,6 +165,8 @@ class Detector:
             found = lone_segments(boxes, ink, grey)
             boxes = np.concatenate([boxes, found])
             scores = np.concatenate([scores, np.full(len(found), self.conf)])
+        if ink_scale != 1.0:
+            boxes = clip_boxes(boxes / ink_scale, width, height)
         return from_arrays(boxes, scores)
 
     def detect(self, image: PageImage | np.ndarray) -> Detections:
@@ -198,9 +204,14 @@ class Detector:
         height, width = page.height, page.width
         if not self.snap or not len(boxes):
             return Detections(self.postprocess(boxes, scores, cut, width, height))
-        clipped = clip_boxes(boxes, width, height)
+        # the ink steps see pages larger than INK_MAX_SIDE shrunk to it: a 4,000-px photo's mask costs 4 x less
+        scale = min(1.0, INK_MAX_SIDE / max(width, height))
+        grey = page.grey if scale == 1.0 else cv2.resize(page.grey, (max(1, round(width * scale)),
+                                                                      max(1, round(height * scale))),
+                                                         interpolation=cv2.INTER_AREA)
+        clipped = clip_boxes(boxes, width, height) * scale
         heights = clipped[:, 3] - clipped[:, 1]
-        ink = ink_mask(page.grey, speck_size(heights[heights > 0]))
+        ink = ink_mask(grey, speck_size(heights[heights > 0]))
         if ink_outside(clipped, ink) > SCENE_OUTSIDE:  # a photo of a scene: the ink is not the text's
             return Detections(self.postprocess(boxes, scores, cut, width, height), scene=True)
-        return Detections(self.postprocess(boxes, scores, cut, width, height, ink, page.grey))
+        return Detections(self.postprocess(boxes, scores, cut, width, height, ink, grey, scale))

@@ -521,3 +521,23 @@ def test_ink_steps_stand_aside_on_photos_of_scenes():
     on_document = detector._postprocess_page(PageImage(document), loose, np.array([0.9]), np.zeros(1, bool))
     assert [d.box.xyxy for d in on_scene] == [(30.0, 95.0, 260.0, 145.0)]
     assert on_document[0].box.x1 < 240
+
+
+def test_large_pages_get_the_ink_steps_on_a_shrunk_copy_with_boxes_in_page_pixels(monkeypatch):
+    from yocr.detector import predictor
+
+    if not predictor.DEFAULT_WEIGHTS.is_file():
+        pytest.skip("no shipped detector weights")
+    page = np.full((1100, 850, 3), 255, np.uint8)
+    for k, text in enumerate(["INVOICE 1001", "TOTAL 12.50", "Thank you, come again"]):
+        cv2.putText(page, text, (80, 150 + 110 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2)
+    # 4,400 px: shrunk for the ink steps. (Capitals under 1/40 of the page's long side, or their stems would count
+    # as ruling lines at any scale: see ink.rule_span.)
+    big = cv2.resize(page, (850 * 4, 1100 * 4), interpolation=cv2.INTER_CUBIC)
+    det = predictor.Detector()
+    shrunk = sorted((tuple(d.box) for d in det.detect(big)), key=lambda b: b[1])
+    monkeypatch.setattr(predictor, "INK_MAX_SIDE", 10_000)  # the ink steps at full size
+    full = sorted((tuple(d.box) for d in det.detect(big)), key=lambda b: b[1])
+    assert len(shrunk) == len(full) == 3
+    np.testing.assert_allclose(shrunk, full, atol=12)  # page pixels either way (a shrunk pixel is 2.2 of them)
+    assert max(b[2] for b in shrunk) <= big.shape[1] and max(b[3] for b in shrunk) <= big.shape[0]
