@@ -59,7 +59,9 @@ Deskew = Annotated[bool, typer.Option(help="Straighten slightly rotated line cro
 BatchSize = Annotated[int, typer.Option(help="Line crops per recognizer batch.")]
 Device = Annotated[str, typer.Option(help="'cpu', 'cuda' or 'auto'.")]
 Runtime = Annotated[str, typer.Option(help="Run the networks on 'onnx' (the .onnx files beside the weights, written "
-                                           "by yocr export), 'torch', or 'auto' (onnx when it can).")]
+                                           "by yocr export), 'torch', or 'auto' (onnx when it can, and the "
+                                           "detector's int8 copy for documents where there is one and the CPU "
+                                           "has VNNI).")]
 
 
 def register(app: typer.Typer) -> None:

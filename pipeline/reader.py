@@ -53,7 +53,7 @@ class ReaderConfig:
     allow: str | None = None
     rules: str | None = None  # file of regex substitutions
     device: str = "cpu"
-    runtime: str = "auto"  # the networks on "onnx" (the .onnx beside the weights), "torch", or "auto": onnx when it can
+    runtime: str = "auto"  # "onnx" (the .onnx beside the weights), "torch", or "auto": onnx when it can (+ int8 detector)
 
     def __post_init__(self) -> None:
         choices_of = (("--engine", self.engine, ENGINES), ("--recognizer", self.recognizer, RECOGNIZERS),
