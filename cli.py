@@ -13,12 +13,26 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from yocr.errors import YocrError
 
 from yocr.data.cli import data_app
 
-app = typer.Typer(help="yocr: offline OCR with a YOLO line detector and a CRNN recognizer.", no_args_is_help=True, pretty_exceptions_show_locals=False)
+
+
+class _Commands(TyperGroup):
+    """yocr's command group: ``yocr run``'s bare ``--ray`` (an option with an optional value, which click lacks)
+    becomes ``--ray local`` before parsing."""
+
+    def parse_args(self, ctx, args):
+        from yocr.pipeline.cli import with_bare_ray
+
+        return super().parse_args(ctx, with_bare_ray(args))
+
+
+app = typer.Typer(help="yocr: offline OCR with a YOLO line detector and a CRNN recognizer.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False, cls=_Commands)
 recognizer_app = typer.Typer(help="Train and evaluate the CRNN line recognizer.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(recognizer_app, name="recognizer")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 DETECTOR_CONF = 0.25  # detector score threshold
 DETECTOR_IOU = 0.5  # NMS IoU threshold
 MATCH_IOU = 0.5  # a predicted line box matches a true one at this IoU (detector eval, bench pages)
 ROW_GAP = 1.0  # segments of a row closer than this x the line height are one line (truth and training targets)
 FALLBACK_BELOW = 0.45  # CRNN confidence below which Tesseract re-reads a line (chosen by measurement: README)
+RAY_ADDRESS = re.compile(r"^(local|auto|ray://\S+|[\w.-]+:\d+)$")  # what --ray takes (bare --ray: local)

@@ -13,7 +13,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from yocr.console import err, fail
-from yocr.core.defaults import DETECTOR_CONF, FALLBACK_BELOW
+from yocr.core.defaults import DETECTOR_CONF, FALLBACK_BELOW, RAY_ADDRESS
 from yocr.core.geometry import CROP_MARGIN
 from yocr.errors import YocrError, exit_code_for
 
@@ -39,9 +39,10 @@ SplitPages = Annotated[bool, typer.Option(help="Multi-page inputs: one NAME-pNNN
 Overwrite = Annotated[bool, typer.Option(help="Redo inputs whose outputs exist (default: skip them).")]
 Workers = Annotated[int, typer.Option(help="Worker processes, each with its own models and its share of the "
                                            "threads (0: one per CPU when there is more than one input).")]
-Ray = Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help="Run on Ray: 'local' (a Ray instance "
-                                            "on this machine), 'auto' (the cluster this node joined) or "
-                                            "ray://HOST:10001. Needs yocr[ray].")]
+Ray = Annotated[Optional[str], typer.Option("--ray", metavar="[ADDRESS]", help="Run on Ray: 'local' (the default "
+                                            "of a bare --ray: the Ray instance running on this machine, or a new "
+                                            "one), 'auto' (the cluster this node joined) or ray://HOST:10001. "
+                                            "Needs yocr[ray].")]
 RayActors = Annotated[int, typer.Option(help="--ray: readers in the pool, each with its own models (0: one per "
                                              "--ray-threads CPUs of the cluster, or per --ray-gpus GPUs).")]
 RayBatchSize = Annotated[int, typer.Option(help="--ray: pages per call of a reader.")]
@@ -207,3 +208,17 @@ def report(summary, inputs: list[str], out: Path, pdf_combine: Path | None) -> N
         err.print(f"failures are listed in {escape(display_name(str(out / 'errors.tsv')))}", highlight=False)
     if summary.interrupted:
         err.print("[yellow]interrupted[/yellow]: finished files are kept; run the same command to resume")
+
+
+def with_bare_ray(args: list[str]) -> list[str]:
+    """``yocr run``'s arguments with a bare ``--ray`` (last, or followed by an input or an option rather than an
+    address) made ``--ray local``."""
+    args = list(args)
+    if not args or args[0] != "run":
+        return args
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--ray" and (i + 1 == len(args) or not RAY_ADDRESS.match(args[i + 1])):
+            args.insert(i + 1, "local")
+    return args

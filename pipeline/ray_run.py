@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shutil
 import time
 from collections import Counter
@@ -37,6 +36,7 @@ from yocr.core.image import (
 )
 from yocr.core.io import atomic_write_text
 from yocr.core.results import Page
+from yocr.core.defaults import RAY_ADDRESS
 from yocr.errors import ImageLoadError, YocrError
 from yocr.pipeline.load import InputFile
 from yocr.pipeline.reader import Reader, ReaderConfig
@@ -47,7 +47,6 @@ from yocr.pipeline.run import (
 PARTS_DIR = ".yocr-pages"  # under --out: the read pages of multi-page files not yet assembled
 MAX_BLOCKS = 4096  # input files per decoding task: one up to this many files, then several
 INSTALL_HINT = '--ray needs Ray Data: pip install "yocr[ray]" (or pip install "ray[data]")'
-_ADDRESS = re.compile(r"^(local|auto|ray://\S+|[\w.-]+:\d+)$")
 
 
 @dataclass(frozen=True)
@@ -61,9 +60,9 @@ class RayOptions:
     gpus: float = 0.0  # GPUs per actor (0: CPU only); set --device cuda with it
 
     def __post_init__(self) -> None:
-        if not _ADDRESS.match(self.address):
+        if not RAY_ADDRESS.match(self.address):
             raise YocrError(f"--ray {self.address!r} is not a Ray address (local, auto, ray://host:10001 or "
-                            "host:port); put --ray after the inputs, or write --ray=ADDRESS")
+                            "host:port)")
         if self.actors < 0 or self.batch_size < 1 or self.threads < 1 or self.gpus < 0:
             raise YocrError("--ray-actors must be >= 0, --ray-batch-size and --ray-threads >= 1, --ray-gpus >= 0")
 
@@ -253,11 +252,16 @@ def connect(ray, ray_opts: RayOptions) -> bool:
     if ray.is_initialized():
         return False
     if ray_opts.address == "local":
-        # Ray starts its workers at niceness 15: beside any other busy process (a training job, a second run) the
-        # readers would get a few per cent of the CPU while the local run's workers get a fair share. The readers
-        # are the run here, so they run at the driver's own priority.
-        ray.init(include_dashboard=False, logging_level="WARNING", configure_logging=False,
-                 _system_config={"worker_niceness": 0})
+        try:
+            # Ray starts its workers at niceness 15: beside any other busy process (a training job, a second run)
+            # the readers would get a few per cent of the CPU while the local run's workers get a fair share. The
+            # readers are the run here, so they run at the driver's own priority.
+            ray.init(include_dashboard=False, logging_level="WARNING", configure_logging=False,
+                     _system_config={"worker_niceness": 0})
+        except ValueError as exc:  # Ray found an instance already running here (`ray start --head`): join it
+            if "existing cluster" not in str(exc):
+                raise
+            ray.init(include_dashboard=False, logging_level="WARNING", configure_logging=False)
     else:
         ray.init(address=ray_opts.address, include_dashboard=False, logging_level="WARNING")
     quiet(ray)

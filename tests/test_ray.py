@@ -143,7 +143,7 @@ def test_cli_run_with_ray(tmp_path, local_ray, monkeypatch):
     monkeypatch.setattr(ray_run, "run_on_ray", lambda *a, **k: real(*a, **k, make_reader=stub_reader))
     src = make_inputs(tmp_path)
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["run", str(src), "--out", str(out), "--ray", "local", "--ray-actors", "2"])
+    result = CliRunner().invoke(app, ["run", str(src), "--out", str(out), "--ray-actors", "2", "--ray"])  # bare: local
     assert result.exit_code == 1, result.output
     assert "4 read" in result.output and "2 failed" in result.output and "broken.jpg" in result.output
     assert (out / "receipt.txt").read_text() == "word\nword\n" and (out / "errors.tsv").is_file()
@@ -159,6 +159,35 @@ def test_tally_counts_a_retried_page_once_and_closes_files_when_all_pages_are_in
     assert tally.add({**row, "page": 1}) is None and dict(tally.nodes) == {"n1": 1, "n2": 1}
     failed = tally.add({"path": "b.png", "page": 0, "pages": 0, "lines": 0, "error": "empty file (0 bytes)", "node": "n1"})
     assert (failed.status, failed.reason) == ("failed", "empty file (0 bytes)")
+
+
+def test_a_bare_ray_option_means_local():
+    from yocr.pipeline.cli import with_bare_ray
+
+    assert with_bare_ray(["run", "a", "--ray"]) == ["run", "a", "--ray", "local"]
+    assert with_bare_ray(["run", "--ray", "photos/", "--out", "o"]) == ["run", "--ray", "local", "photos/", "--out", "o"]
+    assert with_bare_ray(["run", "a", "--ray", "--ray-actors", "2"]) == ["run", "a", "--ray", "local", "--ray-actors", "2"]
+    for address in ("auto", "ray://head:10001", "10.0.0.5:6379", "local"):
+        assert with_bare_ray(["run", "a", "--ray", address]) == ["run", "a", "--ray", address]
+    assert with_bare_ray(["detect", "a", "--ray"]) == ["detect", "a", "--ray"]  # only yocr run has --ray
+
+
+def test_local_joins_a_ray_instance_already_running_here(monkeypatch):
+    class Ray:  # ray.init as Ray answers when `ray start --head` runs on this machine
+        calls: list = []
+
+        def is_initialized(self):
+            return False
+
+        def init(self, **kwargs):
+            self.calls.append(kwargs)
+            if "_system_config" in kwargs:
+                raise ValueError("When connecting to an existing cluster, _system_config must not be provided.")
+
+    monkeypatch.setattr(ray_run, "quiet", lambda ray: None)
+    ray = Ray()
+    assert ray_run.connect(ray, RayOptions("local")) is True
+    assert len(ray.calls) == 2 and "_system_config" not in ray.calls[1]
 
 
 def test_ray_address_and_knobs_are_checked():
