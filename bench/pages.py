@@ -148,8 +148,9 @@ def available_engines(names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
 def reader_config(name: str, cfg: PageBenchConfig):
     from yocr.pipeline.reader import ReaderConfig
 
+    # words=False: as yocr run writing text (the scores and the gallery use the line text alone)
     common = dict(detector_weights=cfg.detector_weights, recognizer_weights=cfg.recognizer_weights, imgsz=cfg.imgsz,
-                  conf=cfg.conf)
+                  conf=cfg.conf, words=False)
     if name == "yocr":
         return ReaderConfig(**common)
     if name == "yocr-crnn":

@@ -7,6 +7,7 @@ model loads, then runs them with a progress bar (:func:`run_with_progress`) and 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -97,6 +98,7 @@ def run_cmd(
         )
         inputs, opts = run_options(inputs, out, json_out, overlay, formats, pdf_combine, split_pages, overwrite,
                                    workers)
+        config = replace(config, words=opts.needs_words)
         ray_opts = ray_options(ray, ray_actors, ray_batch_size, ray_threads, ray_gpus)
         if rules:
             from yocr.pipeline.clean import read_rules

@@ -54,6 +54,9 @@ class ReaderConfig:
     rules: str | None = None  # file of regex substitutions
     device: str = "cpu"
     runtime: str = "auto"  # "onnx" (the .onnx beside the weights), "torch", or "auto": onnx when it can (+ int8 detector)
+    # the CRNN's word boxes (hOCR, ALTO, TSV, PDF, JSON, word overlays need them; yocr run leaves them out when it
+    # writes text alone: 12-16 ms a page)
+    words: bool = True
 
     def __post_init__(self) -> None:
         choices_of = (("--engine", self.engine, ENGINES), ("--recognizer", self.recognizer, RECOGNIZERS),
@@ -121,7 +124,7 @@ def build_stages(cfg: ReaderConfig) -> Stages:
 
         recognizer = _load_model("recognizer", cfg.recognizer_weights, lambda: Recognizer(
             cfg.recognizer_weights, device=cfg.device, batch_size=cfg.batch_size, allow=cfg.allow,
-            runtime=cfg.runtime))
+            runtime=cfg.runtime, words=cfg.words))
         recognize: LineReader = recognizer.read
         bands: LineReader | None = lambda crops: recognizer.read(crops, bands=True)
     else:

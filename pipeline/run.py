@@ -48,6 +48,11 @@ class RunOptions:
     formats: tuple[str, ...] = ()  # written beside the .txt: hocr, alto, tsv, pdf (yocr.outputs.files)
     overlay_words: bool = False  # the overlay also draws each word's box
 
+    @property
+    def needs_words(self) -> bool:
+        """Whether anything written needs word boxes: the .txt alone does not."""
+        return self.json or bool(self.formats) or self.overlay_words
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "out", Path(self.out))
         if self.workers < 0:

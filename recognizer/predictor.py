@@ -77,6 +77,7 @@ class Recognizer:
         allow: str | None = None,
         max_width: int = READ_MAX_WIDTH,
         runtime: str = "auto",
+        words: bool = True,
     ):
         path = Path(weights) if weights else checkpoint.default_weights()
         opened = runtimes.open_onnx(path, runtime) if runtimes.on_cpu(device) else None
@@ -94,6 +95,7 @@ class Recognizer:
             runtimes.torch_threads()  # torch may load only now, after the run divided the CPUs among its workers
             self._height = self.model.config.height
         self.batch_size = batch_size
+        self.words = words  # word boxes in each reading (False: the text and its confidence only)
         self.max_width = max_width
         self.mask = self.charset.restrict_mask(allow) if allow else None
 
@@ -155,7 +157,8 @@ class Recognizer:
         for idx in width_buckets([ln.shape[1] for ln in lines], self.batch_size):
             probs = softmax(self.logits([lines[i] for i in idx]))
             for k, (i, reading) in enumerate(zip(idx, decode_probs(probs, self.charset, self.mask))):
-                out[i] = with_words(reading, probs[k], self.charset, lines[i], images[i], self.mask)
+                out[i] = with_words(reading, probs[k], self.charset, lines[i], images[i], self.mask) if self.words \
+                    else reading
         return out  # type: ignore[return-value]
 
 

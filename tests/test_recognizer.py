@@ -264,3 +264,18 @@ def test_bands_never_trade_text_for_a_confident_blank(monkeypatch):
     monkeypatch.setattr(rec, "_read", lambda crops: [next(answers) for _ in crops])
     (best,) = rec.read([image], bands=True)
     assert best.text == "SALE"
+
+
+def test_word_boxes_can_be_left_out_without_changing_the_reading():
+    import cv2
+
+    from yocr.pipeline.run import RunOptions
+
+    images = [cv2.imread(str(p)) for p in sorted(GOLDEN.glob("*.png"))[:4]]
+    full, bare = Recognizer(words=True).read(images), Recognizer(words=False).read(images)
+    assert [(r.text, r.confidence) for r in full] == [(r.text, r.confidence) for r in bare]
+    assert any(r.words for r in full) and not any(r.words for r in bare)
+    # yocr run asks for them only when something it writes has words in it
+    assert not RunOptions("out").needs_words
+    assert RunOptions("out", json=True).needs_words and RunOptions("out", formats=("hocr",)).needs_words
+    assert RunOptions("out", overlay=True, overlay_words=True).needs_words
