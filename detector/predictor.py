@@ -33,7 +33,7 @@ __all__ = ["Detector", "lineboxes_from_result"]
 
 MAX_DET = 1000  # most boxes the model may return per page (or tile)
 STRIDE = 32  # the network's largest stride: inference sizes are multiples of it
-INK_MAX_SIDE = 2000  # pixels: the ink steps look at larger pages shrunk to this long side
+INK_MAX_SIDE = 1400  # pixels: the ink steps look at larger pages shrunk to this long side
 
 
 def lineboxes_from_result(result: Any, offset: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
