@@ -30,9 +30,10 @@ def export_models(
         raise YocrError("--int8-pages quantises the detector: leave out --only, or add --only detector")
     written = []
     if "recognizer" in models:
-        from yocr.recognizer.onnx_crnn import export
+        from yocr.recognizer.onnx_crnn import export, export_int8
 
         written.append(export(recognizer_weights))
+        written.append(export_int8(recognizer_weights))
     if "detector" in models:
         from yocr.detector.onnx_yolo import export, export_int8
 

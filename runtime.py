@@ -140,10 +140,12 @@ def int8_fast_here() -> bool:
     return any(flag in flags.split() for flag in ("avx512_vnni", "avx_vnni"))
 
 
-def open_int8(weights: str | Path, arena: bool = True) -> tuple[Any, dict[str, str]] | None:
+def open_int8(weights: str | Path, arena: bool = True, remake: str = "yocr export --int8-pages ...",
+              ) -> tuple[Any, dict[str, str]] | None:
     """An onnxruntime session for the int8 copy beside ``.pt`` weights, or None: when there is none, the ``.pt`` is
     not there to check it against, onnxruntime is missing, the CPU lacks VNNI (:func:`int8_fast_here`), or it is
-    unreadable or was made from other weights (then with a warning); the fp32 export then runs alone."""
+    unreadable or was made from other weights (then with a warning naming the ``remake`` command); the fp32 export
+    then runs alone."""
     weights = Path(weights)
     candidate = int8_beside(weights)
     if (weights.suffix == ".onnx" or not candidate.is_file() or not weights.is_file() or not onnxruntime_available()
@@ -155,8 +157,7 @@ def open_int8(weights: str | Path, arena: bool = True) -> tuple[Any, dict[str, s
         log.warning("not using the int8 copy: %s", exc)
         return None
     if session_metadata(sess).get(SOURCE_KEY) != file_sha256(weights):
-        log.warning("not using %s: it was made from other weights than %s (run 'yocr export --int8-pages ...')",
-                    candidate, weights)
+        log.warning("not using %s: it was made from other weights than %s (run '%s')", candidate, weights, remake)
         return None
     return sess, session_metadata(sess)
 

@@ -81,10 +81,13 @@ class Recognizer:
     ):
         path = Path(weights) if weights else checkpoint.default_weights()
         opened = runtimes.open_onnx(path, runtime) if runtimes.on_cpu(device) else None
+        # runtime auto, on a CPU with VNNI: the int8 copy beside the weights (yocr export writes it), when current
+        int8 = runtimes.open_int8(path, remake="yocr export") if opened is not None and runtime == "auto" else None
+        self.int8 = int8 is not None
         if opened is not None:
             from yocr.recognizer.onnx_crnn import OnnxCRNN
 
-            self.net = OnnxCRNN(*opened, source=str(path))
+            self.net = OnnxCRNN(*(int8 or opened), source=str(runtimes.int8_beside(path) if int8 else path))
             self.model, self.charset, self.meta, self.device = None, self.net.charset, self.net.meta, "cpu"
             self._height = self.net.height
         else:
@@ -105,8 +108,8 @@ class Recognizer:
 
     @property
     def runtime(self) -> str:
-        """What runs the network: ``onnx`` or ``torch``."""
-        return "onnx" if self.net is not None else "torch"
+        """What runs the network: ``onnx-int8``, ``onnx`` or ``torch``."""
+        return ("onnx-int8" if self.int8 else "onnx") if self.net is not None else "torch"
 
     def preprocess(self, image: np.ndarray) -> np.ndarray:
         return normalise(to_grey(image), self.height, self.max_width)
