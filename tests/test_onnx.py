@@ -153,11 +153,40 @@ def test_onnx_and_pytorch_read_the_golden_pages_alike():
         ReaderConfig(runtime="gpu")
 
 
-def test_shipped_int8_detector_is_made_from_the_shipped_weights():
-    int8 = runtime.int8_beside(DETECTOR_PT)
+@pytest.mark.parametrize("pt", [DETECTOR_PT, RECOGNIZER_PT], ids=["detector", "recognizer"])
+def test_shipped_int8_copies_are_made_from_the_shipped_weights(pt):
+    int8 = runtime.int8_beside(pt)
     if not int8.is_file():
-        pytest.skip("no shipped int8 detector")
-    assert recorded_source(int8) == runtime.file_sha256(DETECTOR_PT), f"{int8} is stale: run 'yocr export --int8-pages'"
+        pytest.skip(f"no shipped int8 copy of {pt.name}")
+    assert recorded_source(int8) == runtime.file_sha256(pt), f"{int8} is stale: run 'yocr export'"
+
+
+def test_int8_recognizer_reads_as_the_fp32_export_and_only_where_it_can(tmp_path, monkeypatch, caplog):
+    from yocr.export import export_models
+    from yocr.recognizer import checkpoint
+    from yocr.recognizer.predictor import Recognizer
+
+    model, charset, _ = checkpoint.load(RECOGNIZER_PT)
+    pt = tmp_path / "rec" / "crnn.pt"
+    pt.parent.mkdir()
+    checkpoint.save(pt, model, charset, {"run": 1})
+    written = export_models(("recognizer",), recognizer_weights=pt)  # yocr export: the fp32 file and its int8 copy
+    assert written == [pt.with_suffix(".onnx"), runtime.int8_beside(pt)]
+    assert recorded_source(runtime.int8_beside(pt)) == runtime.file_sha256(pt)
+    monkeypatch.setattr(runtime, "int8_fast_here", lambda: False)  # plain AVX2: int8 products may saturate
+    assert Recognizer(pt, device="cpu").runtime == "onnx"
+    monkeypatch.setattr(runtime, "int8_fast_here", lambda: True)  # VNNI or ARM
+    fast, fp32 = Recognizer(pt, device="cpu"), Recognizer(pt, device="cpu", runtime="onnx")
+    assert (fast.runtime, fp32.runtime) == ("onnx-int8", "onnx")  # --runtime onnx: the fp32 file alone
+    rows = [ln.split("\t") for ln in (GOLDEN / "lines" / "expected.tsv").read_text(encoding="utf-8").splitlines()]
+    images = [cv2.imread(str(GOLDEN / "lines" / r[0])) for r in rows] + synthetic_lines()
+    a, b = fast.read(images), fp32.read(images)
+    assert [r.text for r in a] == [r.text for r in b]
+    np.testing.assert_allclose([r.confidence for r in a], [r.confidence for r in b], atol=0.05)
+    checkpoint.save(pt, model, charset, {"run": 2})  # new weights: both copies are stale, PyTorch reads
+    with caplog.at_level(logging.WARNING):
+        assert Recognizer(pt, device="cpu").runtime == "torch"
+    assert "yocr export" in caplog.text
 
 
 def test_int8_detector_reads_documents_and_sends_scenes_to_fp32(tmp_path, monkeypatch, caplog):

@@ -24,6 +24,8 @@ def main() -> int:
     parser.add_argument("run_options", nargs="*")
     args, extra = parser.parse_known_args()  # options for yocr run (--detector-weights FILE, ...) pass through
     args.run_options += extra
+    if args.run_options[:1] == ["--"]:  # argparse keeps the separator: yocr run would take what follows for inputs
+        args.run_options = args.run_options[1:]
     photos, out = args.work / "photos", args.work / "out"
     photos.mkdir(parents=True, exist_ok=True)
     truth = {}
