@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from collections import Counter
@@ -197,8 +198,9 @@ class PageReader:
     def read(self, item: InputFile, index: int, count: int) -> int:
         """Decode and read one page and write what it completes; its line count."""
         part = part_path(item, self.opts, index)
-        if count > 1 and part.is_file():  # read by an earlier run or a killed actor: only the assembly may be missing
-            lines = len(json.loads(part.read_text(encoding="utf-8"))["lines"])
+        kept = json.loads(part.read_text(encoding="utf-8"))["lines"] if count > 1 and part.is_file() else None
+        if kept is not None and (not self.opts.needs_words or not kept or any(ln.get("words") for ln in kept)):
+            lines = len(kept)  # read by an earlier run or a killed actor (with word boxes where they are needed now)
         else:
             start = time.perf_counter()
             image = load_page(str(item.path), index, count)
@@ -261,6 +263,8 @@ def connect(ray, ray_opts: RayOptions) -> bool:
         except ValueError as exc:  # Ray found an instance already running here (`ray start --head`): join it
             if "existing cluster" not in str(exc):
                 raise
+            if os.environ.get("RAY_ADDRESS"):  # ray.init() would join that cluster, which need not be this machine
+                raise YocrError("--ray local: RAY_ADDRESS is set; use --ray auto to run on that cluster") from exc
             ray.init(include_dashboard=False, logging_level="WARNING", configure_logging=False)
     else:
         ray.init(address=ray_opts.address, include_dashboard=False, logging_level="WARNING")

@@ -51,7 +51,7 @@ class RunOptions:
     @property
     def needs_words(self) -> bool:
         """Whether anything written needs word boxes: the .txt alone does not."""
-        return self.json or bool(self.formats) or self.overlay_words
+        return self.json or any(f != "txt" for f in self.formats) or self.overlay_words
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out", Path(self.out))

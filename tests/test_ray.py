@@ -184,10 +184,16 @@ def test_local_joins_a_ray_instance_already_running_here(monkeypatch):
             if "_system_config" in kwargs:
                 raise ValueError("When connecting to an existing cluster, _system_config must not be provided.")
 
+    from yocr.errors import YocrError
+
     monkeypatch.setattr(ray_run, "quiet", lambda ray: None)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
     ray = Ray()
     assert ray_run.connect(ray, RayOptions("local")) is True
     assert len(ray.calls) == 2 and "_system_config" not in ray.calls[1]
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.5:6379")  # ray.init() would join that cluster: not what local means
+    with pytest.raises(YocrError, match="--ray auto"):
+        ray_run.connect(Ray(), RayOptions("local"))
 
 
 def test_ray_address_and_knobs_are_checked():

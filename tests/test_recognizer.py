@@ -276,6 +276,10 @@ def test_word_boxes_can_be_left_out_without_changing_the_reading():
     assert [(r.text, r.confidence) for r in full] == [(r.text, r.confidence) for r in bare]
     assert any(r.words for r in full) and not any(r.words for r in bare)
     # yocr run asks for them only when something it writes has words in it
+    from yocr.pipeline.cli import run_options
+
     assert not RunOptions("out").needs_words
+    assert not run_options(["a.jpg"], Path("out"), False, False, "txt", None, False, False, 0)[1].needs_words
+    assert run_options(["a.jpg"], Path("out"), False, False, "txt,alto", None, False, False, 0)[1].needs_words
     assert RunOptions("out", json=True).needs_words and RunOptions("out", formats=("hocr",)).needs_words
     assert RunOptions("out", overlay=True, overlay_words=True).needs_words
