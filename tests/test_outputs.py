@@ -379,19 +379,23 @@ def _without_confidences(text: str) -> tuple[str, list[float]]:
     return re.sub(r' WC="[\d.]+"', "", re.sub(r"x_wconf \d+", "x_wconf", text)), found
 
 
-def _without_word_positions(text: str) -> tuple[str, list[int]]:
-    """The document with the word boxes' numbers (hOCR ``bbox`` of words, ALTO ``String`` positions) taken out, and
-    those numbers."""
+def _without_positions(text: str) -> tuple[str, list[int]]:
+    """The document with the numbers of every box (hOCR ``bbox``, ALTO ``HPOS``/``VPOS``/``WIDTH``/``HEIGHT``) taken
+    out, and those numbers."""
     import re
 
     found: list[int] = []
 
-    def take(match: re.Match) -> str:
-        found.extend(int(v) for v in re.findall(r"\d+", match.group(2)))
-        return match.group(1) + re.sub(r"\d+", "N", match.group(2))
+    def box(match: re.Match) -> str:
+        found.extend(int(v) for v in match.group(1).split())
+        return "bbox N N N N"
 
-    text = re.sub(r'(class="ocrx_word" id="[^"]*" title=")(bbox \d+ \d+ \d+ \d+)', take, text)
-    return re.sub(r'(<(?:String ID="[^"]*"|SP) )((?:(?:HPOS|VPOS|WIDTH|HEIGHT)="\d+" ?)+)', take, text), found
+    def one(match: re.Match) -> str:
+        found.append(int(match.group(2)))
+        return match.group(1) + "N"
+
+    text = re.sub(r"bbox((?: \d+){4})", box, text)
+    return re.sub(r'((?:HPOS|VPOS|WIDTH|HEIGHT)=")(\d+)', one, text), found
 
 
 def test_golden_hocr_and_alto_of_a_committed_page(tmp_path):
@@ -405,12 +409,13 @@ def test_golden_hocr_and_alto_of_a_committed_page(tmp_path):
     for name in ("letter.hocr", "letter.alto.xml"):
         got, got_conf = _without_confidences((tmp_path / name).read_text(encoding="utf-8"))
         want, want_conf = _without_confidences((GOLDEN / "expected" / name).read_text(encoding="utf-8"))
-        (got, got_box), (want, want_box) = _without_word_positions(got), _without_word_positions(want)
+        (got, got_box), (want, want_box) = _without_positions(got), _without_positions(want)
         assert got == want, name
-        # the CRNN's fp32 and int8 networks (the latter on CPUs with VNNI) differ in the last digits of a confidence
-        # and may move a word box's edge a pixel (word boxes come from the network's steps)
-        assert np.allclose(got_conf, want_conf, atol=0.05), name
-        assert len(got_box) == len(want_box) and np.allclose(got_box, want_box, atol=2), name
+        # the fp32 and int8 networks (the latter on CPUs with VNNI) may move a box's edge by a pixel or two (line boxes
+        # come from the detector, word boxes from the CRNN's steps), and a moved line box changes its words'
+        # confidences ("10:30." 0.90 with the int8 detector's line, 0.99 with the fp32 one's)
+        assert np.allclose(got_conf, want_conf, atol=0.15), name
+        assert len(got_box) == len(want_box) and np.allclose(got_box, want_box, atol=3), name
     etree, schema = alto_schema()
     assert schema.validate(etree.parse(str(GOLDEN / "expected" / "letter.alto.xml"))), schema.error_log
 

@@ -2,7 +2,8 @@
 # Recognizer training on a lent GPU machine (the `device` tool of this workplace), from the repository root there.
 # The crops travel as line stores made by tools/pack_lines.py (.rpack/a with the wheels in .rwhl, then .rpack/b).
 #   bash tools/device_recognizer.sh setup          install the carried wheels, copy .rpack/a, a 40-step smoke run
-#   bash tools/device_recognizer.sh train K=V ...  copy .rpack/b, train (TrainConfig fields as K=V), results to $OUT
+#   bash tools/device_recognizer.sh train K=V ...  copy .rpack/b, train (TrainConfig fields as K=V; init=CKPT to start
+#                                                  from CKPT instead of the shipped weights), results to $OUT
 set -u
 mkdir -p /tmp/pk /tmp/rdata && ln -sfn "$PWD" /tmp/pk/yocr
 export PYTHONPATH=/tmp/site:/tmp/pk PYTHONUNBUFFERED=1 YOCR_CACHE=/tmp/yocr-cache
@@ -26,7 +27,7 @@ cfg = TrainConfig(
                               "sroie-val-crops-labels-1k")],
     oversample=[f"{D / n}={over[n]}" for n in trains if over[n] > 1],
     case_blind=[str(D / n) for n in ("sroie-train-crops", "sroie-val-crops-labels-1k") if n in have],
-    charset="extended", init_weights="recognizer/weights/crnn.pt", device=kw.pop("device", "cuda"),
+    charset="extended", init_weights=kw.pop("init", "recognizer/weights/crnn.pt"), device=kw.pop("device", "cuda"),
     out=kw.pop("out", "/tmp/rec"), epochs=int(kw.pop("epochs", 1)), batch_size=int(kw.pop("batch_size", 256)),
     lr=float(kw.pop("lr", 6e-4)), workers=int(kw.pop("workers", 14)), seed=0,
     max_steps_per_epoch=int(kw.pop("max_steps_per_epoch", 0)), time_limit_min=float(kw.pop("time_limit_min", 0)))
@@ -41,6 +42,7 @@ setup)
   nvidia-smi -L
   train out=/tmp/smoke epochs=1 max_steps_per_epoch=40 2>&1 | tail -15 ;;
 train)
+  out=/tmp/rec; for a in "$@"; do case $a in out=*) out=${a#out=} ;; esac; done
   train "$@" 2>&1 | tail -40
-  cp /tmp/rec/best.pt /tmp/rec/last.pt /tmp/rec/metrics.csv /tmp/rec/config.json "$OUT/" 2>/dev/null; ls -la "$OUT" ;;
+  cp "$out"/best.pt "$out"/last.pt "$out"/metrics.csv "$out"/config.json "$OUT/" 2>/dev/null; ls -la "$OUT" ;;
 esac
