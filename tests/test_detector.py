@@ -39,12 +39,32 @@ def test_merge_line_boxes_joins_a_line_and_its_piece_but_not_neighbours():
 
 
 def test_merge_keeps_the_stacked_lines_of_a_slanted_page_apart():
-    # a photographed page turned by 3 degrees: each 1,000-px line's box is 80 px tall, the lines 40 px apart
-    boxes = np.array([[100, 100 + 40 * i, 1100, 180 + 40 * i] for i in range(5)], float)
+    # a photographed page turned by 3 degrees: each 1,000-px line's box is 80 px tall, the lines 38 px apart, so
+    # neighbours share 42 of their 80 px (the old rule, half the height, joined them all into one box)
+    boxes = np.array([[100, 100 + 38 * i, 1100, 180 + 38 * i] for i in range(5)], float)
     merged, _ = merge_line_boxes(boxes, np.linspace(0.5, 0.9, 5))
     assert len(merged) == 5
+    assert len(merge_line_boxes(boxes, np.linspace(0.5, 0.9, 5), duplicate_overlap=0.5)[0]) == 1
     merged, _ = merge_line_boxes(np.array([[100, 100, 1100, 180], [300, 102, 900, 178]], float), np.array([0.8, 0.6]))
     assert merged.tolist() == [[100, 100, 1100, 180]]  # a piece of the same line, found again
+
+
+def test_large_pages_run_at_a_larger_size_unless_the_caller_chose_one(monkeypatch):
+    sizes = []
+
+    def record(image, size, *args):
+        sizes.append(size)
+        return np.zeros((0, 4)), np.zeros(0)
+
+    det = Detector(runtime="onnx")  # the shipped weights, trained at 1280 px
+    monkeypatch.setattr(det.yolo, "predict", record)
+    det.raw(np.full((3000, 2200, 3), 255, np.uint8))  # a photo of a book page: small print
+    det.raw(np.full((2000, 1414, 3), 255, np.uint8))  # a receipt scan
+    assert sizes == [1920, 1280]
+    chosen = Detector(imgsz=1280, runtime="onnx")
+    monkeypatch.setattr(chosen.yolo, "predict", record)
+    chosen.raw(np.full((3000, 2200, 3), 255, np.uint8))
+    assert sizes[-1] == 1280
 
 
 def test_cut_boxes_of_neighbouring_tiles_are_stitched():
