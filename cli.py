@@ -252,9 +252,10 @@ def bench_pages_cmd(
     data: Optional[Path] = typer.Argument(None, help="Folder holding sroie-train/ and funsd-train/ (both optional)."),
     sroie: Optional[Path] = typer.Option(None, help="SROIE-style folder (img/ + box/): receipts 526-625 are scored."),
     funsd: Optional[Path] = typer.Option(None, help="FUNSD folder (images/ + annotations/): the last 30 forms are scored."),
-    yolo: Optional[Path] = typer.Option(
+    yolo: Optional[list[Path]] = typer.Option(
         None, help="YOLO folder with transcriptions: images/NAME.jpg, labels/NAME.txt ('class cx cy w h' per line) "
-                   "and text/NAME.txt (the transcription of each label line, same order); images/val etc. when split."),
+                   "and text/NAME.txt (the transcription of each label line, same order); images/val etc. when split; "
+                   "`yocr data synth-pages` writes them. Repeatable; each is a set named after its folder."),
     out: Path = typer.Option(Path("runs/bench"), help="Report folder: pages.md, pages.csv, pages.json and PNGs."),
     engines: str = typer.Option(",".join(PAGE_ENGINES), help="Comma-separated engines: " + ", ".join(PAGE_ENGINES)
                                 + ". Engines whose package or program is absent are skipped and listed."),
@@ -291,14 +292,18 @@ def bench_pages_cmd(
         raise typer.Exit(1)
 
 
-def _page_sets(data: Optional[Path], sroie: Optional[Path], funsd: Optional[Path], yolo: Optional[Path], limit: int):
+def _page_sets(data: Optional[Path], sroie: Optional[Path], funsd: Optional[Path], yolo: Optional[list[Path]],
+               limit: int):
     """The annotated pages ``yocr bench pages`` reads, by set name (the first ``limit`` of each; 0: all)."""
     from yocr.data.yolo import yolo_text_pages
     from yocr.detector.evaluate import benchmark_sets
 
     sets = benchmark_sets(data, sroie, funsd, limit) if (data or sroie or funsd) else {}
-    if yolo:
-        sets[yolo.name or "yolo"] = yolo_text_pages(yolo)[: limit or None]
+    for folder in yolo or []:
+        name = folder.resolve().name or "yolo"
+        if name in sets:
+            raise YocrError(f"{folder}: a set named {name!r} is already benchmarked; give the folders distinct names")
+        sets[name] = yolo_text_pages(folder)[: limit or None]
     if not sets:
         raise YocrError("give a data folder, --sroie, --funsd or --yolo")
     return sets

@@ -116,16 +116,22 @@ def crops_cmd(
     first: Optional[int] = typer.Option(None, help="SROIE: first receipt number to use."),
     last: Optional[int] = typer.Option(None, help="SROIE: last receipt number to use."),
     funsd_split: str = typer.Option("train", help="FUNSD: 'train' (all but the last 30), 'val' (last 30) or 'all'."),
+    yolo: Optional[Path] = typer.Option(None, help="YOLO folder with transcriptions (text/NAME.txt, as `yocr data "
+                                                   "synth-pages` writes them)."),
+    yolo_split: str = typer.Option("train", help="YOLO: the split folder to cut from: 'train' or 'val'."),
     margin: float = typer.Option(CROP_MARGIN, help="Margin around each box, as a fraction of its height."),
 ) -> None:
-    """Cut labelled line crops out of annotated pages (SROIE box files, FUNSD JSON)."""
+    """Cut labelled line crops out of annotated pages (SROIE box files, FUNSD JSON, YOLO folders with transcriptions)."""
     from yocr.data.annotations import funsd_pages, sroie_pages
     from yocr.data.crops import write_crops
+    from yocr.data.yolo import yolo_text_pages
 
-    if not sroie and not funsd:
-        _fail(YocrError("give --sroie or --funsd"))
+    if not sroie and not funsd and not yolo:
+        _fail(YocrError("give --sroie, --funsd or --yolo"))
     if funsd_split not in ("train", "val", "all"):
         _fail(YocrError(f"--funsd-split must be train, val or all, not {funsd_split!r}"))
+    if yolo_split not in ("train", "val"):
+        _fail(YocrError(f"--yolo-split must be train or val, not {yolo_split!r}"))
     try:
         pages = sroie_pages(sroie, first, last) if sroie else []
         if funsd:
@@ -133,6 +139,8 @@ def crops_cmd(
                 funsd, skip_last=FUNSD_VAL_COUNT if funsd_split == "train" else 0,
                 only_last=FUNSD_VAL_COUNT if funsd_split == "val" else 0,
             )
+        if yolo:
+            pages += yolo_text_pages(yolo, yolo_split)
         n, problems = write_crops(pages, out, margin)
     except (YocrError, OSError) as exc:
         _fail(exc)
@@ -213,7 +221,7 @@ def data_yolo_cmd(
 
 @data_app.command("synth-pages")
 def synth_pages_cmd(
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder (YOLO layout): images/, labels/, data.yaml."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (YOLO layout): images/, labels/, text/, data.yaml."),
     count: int = typer.Option(200, help="Number of pages."),
     seed: int = typer.Option(0, help="Random seed; the same seed gives the same pages."),
     val_fraction: float = typer.Option(0.1, help="Share of the pages written to the val split."),
@@ -230,7 +238,8 @@ def synth_pages_cmd(
     preview: Optional[Path] = typer.Option(None, help="Also write a contact sheet PNG of the first pages here."),
 ) -> None:
     """Render synthetic pages (documents, receipts, forms, tables, scenes, book pages, small labels) with one box
-    per text line, in the YOLO layout; deterministic for a seed."""
+    per text line, in the YOLO layout, and each line's transcription in text/ (the `yocr bench pages --yolo`
+    format); deterministic for a seed."""
     from rich.progress import Progress
 
     from yocr.data.annotations import training_corpus

@@ -10,6 +10,9 @@ Every text segment is drawn through a mask, so its box is the exact box of its i
 lines with :func:`~yocr.data.rows.merge_rows`, the rule the real-data converters use. Geometric transforms move the
 four corners of each box and keep the enclosing box. Everything is drawn from a generator seeded with
 ``(seed, page index)``, so a seed always gives the same pages.
+
+Beside each label file, ``text/SPLIT/NAME.txt`` holds the transcription of each labelled line, line for line: the
+format ``yocr bench pages --yolo`` scores end to end and ``yocr data crops`` cuts line crops from.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from yocr.data.annotations import Region
 from yocr.data.fonts import find_fonts
 from yocr.data.rows import merge_rows
 from yocr.data.text_gen import TextSource
-from yocr.data.yolo import YoloSummary, prepare_layout, write_dataset_yaml, yolo_label_text
+from yocr.data.yolo import YoloSummary, clip_box, prepare_layout, write_dataset_yaml, yolo_label_text
 from yocr.errors import YocrError
 
 KINDS = ("document", "receipt", "form", "table", "scene", "book", "label")
@@ -234,8 +237,14 @@ def warp_boxes(boxes: list[Box], matrix: np.ndarray, width: int, height: int, mi
 
     Boxes keeping less than ``min_visibility`` of their area inside ``width`` x ``height`` are dropped.
     """
-    if not boxes:
+    return [r.box for r in warp_regions([Region(b, "") for b in boxes], matrix, width, height, min_visibility)]
+
+
+def warp_regions(regions: list[Region], matrix: np.ndarray, width: int, height: int, min_visibility: float) -> list[Region]:
+    """:func:`warp_boxes` for regions: the kept ones with their texts."""
+    if not regions:
         return []
+    boxes = [r.box for r in regions]
     b = np.asarray(boxes, dtype=np.float64)
     corners = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [2, 3]], b[:, [0, 3]]], axis=1).reshape(-1, 1, 2)
     moved = cv2.perspectiveTransform(corners, matrix.astype(np.float64)).reshape(-1, 4, 2)
@@ -245,7 +254,8 @@ def warp_boxes(boxes: list[Box], matrix: np.ndarray, width: int, height: int, mi
     cx0, cy0 = np.clip(x0, 0, width), np.clip(y0, 0, height)
     cx1, cy1 = np.clip(x1, 0, width), np.clip(y1, 0, height)
     kept = (cx1 - cx0) * (cy1 - cy0) >= min_visibility * np.maximum(area, 1e-9)
-    return [tuple(float(v) for v in row) for row in np.stack([cx0, cy0, cx1, cy1], axis=1)[kept]]
+    moved_boxes = np.stack([cx0, cy0, cx1, cy1], axis=1)
+    return [Region(tuple(float(v) for v in moved_boxes[i]), regions[i].text) for i in np.flatnonzero(kept)]
 
 
 def _jitter_quad(rng: np.random.Generator, quad: np.ndarray, amount: float) -> np.ndarray:
@@ -260,16 +270,16 @@ def _rotation_quad(quad: np.ndarray, degrees: float) -> np.ndarray:
     return ((quad - centre) @ rot.T + centre).astype(np.float32)
 
 
-def fit_long_side(image: np.ndarray, boxes: list[Box], min_side: int, max_side: int) -> tuple[np.ndarray, list[Box]]:
-    """Scale an image (and its boxes) so that its long side lies in ``[min_side, max_side]``."""
+def fit_long_side(image: np.ndarray, regions: list[Region], min_side: int, max_side: int) -> tuple[np.ndarray, list[Region]]:
+    """Scale an image (and its text regions) so that its long side lies in ``[min_side, max_side]``."""
     long_side = max(image.shape[:2])
     target = min(max(long_side, min_side), max_side)
     if target == long_side:
-        return image, boxes
+        return image, regions
     s = target / long_side
     size = (max(1, int(round(image.shape[1] * s))), max(1, int(round(image.shape[0] * s))))
     image = cv2.resize(image, size, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-    return image, [tuple(v * s for v in b) for b in boxes]
+    return image, [Region(tuple(v * s for v in r.box), r.text) for r in regions]
 
 
 def _photometric(rng: np.random.Generator, transform: A.Compose, image: np.ndarray) -> np.ndarray:
@@ -407,22 +417,22 @@ class PageRenderer:
         return float(rng.uniform(8, 12.5))
 
     # the page kinds
-    def render(self, rng: np.random.Generator) -> tuple[np.ndarray, list[Box], str]:
-        """One page: ``(RGB image, line boxes in pixels, kind)``."""
+    def render(self, rng: np.random.Generator) -> tuple[np.ndarray, list[Region], str]:
+        """One page: ``(RGB image, text lines (box in pixels and transcription), kind)``."""
         weights = np.array([w if k in self.config.kinds else 0.0 for k, w in zip(KINDS, _KIND_WEIGHTS)])
         kind = KINDS[int(rng.choice(len(KINDS), p=weights / weights.sum()))]
         if kind in ("scene", "label"):
-            image, boxes = getattr(self, kind)(rng)
+            image, lines = getattr(self, kind)(rng)
         else:
             canvas, paper = getattr(self, kind)(rng)
-            boxes = [r.box for r in merge_rows(canvas.segments, gap=1.0)]
+            lines = merge_rows(canvas.segments, gap=1.0)
             image = np.asarray(canvas.image)
             if rng.random() < self.config.photo:
-                image, boxes = self.photograph(rng, image, boxes)
+                image, lines = self.photograph(rng, image, lines)
             else:
-                image, boxes = self.scanned(rng, image, boxes, paper)
-        image, boxes = fit_long_side(image, boxes, self.config.min_side, self.config.max_side)
-        return image, boxes, kind
+                image, lines = self.scanned(rng, image, lines, paper)
+        image, lines = fit_long_side(image, lines, self.config.min_side, self.config.max_side)
+        return image, lines, kind
 
     def document(self, rng: np.random.Generator) -> tuple[Canvas, tuple[int, int, int]]:
         w, h = self.page_size(rng, (1.25, 1.5))
@@ -573,7 +583,7 @@ class PageRenderer:
             del c.segments[first:]
             c.segments.append(Region(union([r.box for r in drawn]), " ".join(r.text for r in drawn)))
 
-    def label(self, rng: np.random.Generator) -> tuple[np.ndarray, list[Box]]:
+    def label(self, rng: np.random.Generator) -> tuple[np.ndarray, list[Region]]:
         """A small image with one to three short lines on a plain or textured ground: a label, a sticker, a
         screenshot of a single field."""
         size = float(rng.uniform(12, 48))
@@ -596,7 +606,7 @@ class PageRenderer:
             c.write(x, y, t, f, ink)
             y += size * rng.uniform(1.3, 1.8)
         image = _photometric(rng, self.scan if rng.random() < 0.5 else self.photo, np.ascontiguousarray(c.image))
-        return image, [r.box for r in merge_rows(c.segments, gap=1.0)]
+        return image, merge_rows(c.segments, gap=1.0)
 
     def receipt(self, rng: np.random.Generator) -> tuple[Canvas, tuple[int, int, int]]:
         h = int(rng.integers(self.config.min_side, self.config.max_side + 1))
@@ -780,15 +790,15 @@ class PageRenderer:
             return self.phrase(rng)
         return self.clean(self.text.word(rng))
 
-    def scene(self, rng: np.random.Generator) -> tuple[np.ndarray, list[Box]]:
+    def scene(self, rng: np.random.Generator) -> tuple[np.ndarray, list[Region]]:
         long_side = int(rng.integers(self.config.min_side, self.config.max_side + 1))
         ratio = rng.uniform(1.2, 1.8)
         w, h = (long_side, int(long_side / ratio)) if rng.random() < 0.7 else (int(long_side / ratio), long_side)
         image = natural_background(rng, h, w)
-        boxes: list[Box] = []
+        lines: list[Region] = []
         taken: list[tuple[int, int, int, int]] = []
         for _ in range(int(rng.integers(1, 5))):
-            sign, sign_boxes = self.sign(rng, max_width=int(w * 0.8), max_height=int(h * 0.5))
+            sign, sign_lines = self.sign(rng, max_width=int(w * 0.8), max_height=int(h * 0.5))
             sh, sw = sign.shape[:2]
             for _attempt in range(10):
                 x, y = int(rng.integers(0, max(1, w - sw))), int(rng.integers(0, max(1, h - sh)))
@@ -804,7 +814,7 @@ class PageRenderer:
             warped = cv2.warpPerspective(sign, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
             alpha = warped[..., 3:4].astype(np.float32) / 255.0
             image = (image * (1 - alpha) + warped[..., :3] * alpha).astype(np.uint8)
-            boxes += warp_boxes(sign_boxes, matrix, w, h, self.config.min_visibility)
+            lines += warp_regions(sign_lines, matrix, w, h, self.config.min_visibility)
         if rng.random() < 0.3:  # loose text painted straight on the background
             f = self.font(rng, rng.uniform(18, 60), self.bold)
             c = Canvas(image)
@@ -812,12 +822,12 @@ class PageRenderer:
             text = self._truncate(self.phrase(rng), f, w * 0.6)
             c.write(rng.uniform(0, w * 0.3), rng.uniform(0, h * 0.85), text, f, colour)
             image = np.asarray(c.image)
-            boxes += [r.box for r in c.segments]
+            lines += c.segments
         image = _photometric(rng, self.photo, np.ascontiguousarray(image))
-        return image, boxes
+        return image, lines
 
-    def sign(self, rng: np.random.Generator, max_width: int, max_height: int) -> tuple[np.ndarray, list[Box]]:
-        """An RGBA sign or plate with 1-3 lines of text, and its line boxes in sign pixels."""
+    def sign(self, rng: np.random.Generator, max_width: int, max_height: int) -> tuple[np.ndarray, list[Region]]:
+        """An RGBA sign or plate with 1-3 lines of text, and its lines (boxes in sign pixels)."""
         plate = rng.random() < 0.3
         size = float(rng.uniform(16, 70))
         family = self.bold if rng.random() < 0.6 else self.fonts
@@ -848,9 +858,9 @@ class PageRenderer:
             x = (layer.width - text_width(t, f)) / 2 if rng.random() < 0.7 else pad
             c.write(x, y, t, f, ink + (255,))
             y += size * 1.35
-        return np.asarray(layer), [r.box for r in merge_rows(c.segments, gap=1.0)]
+        return np.asarray(layer), merge_rows(c.segments, gap=1.0)
 
-    def photograph(self, rng: np.random.Generator, page: np.ndarray, boxes: list[Box]) -> tuple[np.ndarray, list[Box]]:
+    def photograph(self, rng: np.random.Generator, page: np.ndarray, lines: list[Region]) -> tuple[np.ndarray, list[Region]]:
         """The page lying on a table, shot at an angle: perspective, uneven light, shadows, blur, noise, JPEG."""
         ph, pw = page.shape[:2]
         grow = rng.uniform(1.05, 1.6)  # the page covers about 40-90 % of the frame
@@ -874,19 +884,19 @@ class PageRenderer:
         light = 0.55 + 0.55 * smooth_noise(rng, h, w, int(rng.integers(2, 5)))  # uneven light
         image = np.clip(image * light, 0, 255).astype(np.uint8)
         image = _photometric(rng, self.photo, image)
-        return image, warp_boxes(boxes, matrix, w, h, self.config.min_visibility)
+        return image, warp_regions(lines, matrix, w, h, self.config.min_visibility)
 
     def scanned(
-        self, rng: np.random.Generator, page: np.ndarray, boxes: list[Box], paper: tuple[int, int, int]
-    ) -> tuple[np.ndarray, list[Box]]:
+        self, rng: np.random.Generator, page: np.ndarray, lines: list[Region], paper: tuple[int, int, int]
+    ) -> tuple[np.ndarray, list[Region]]:
         """A flatbed scan: a slight rotation (the corners filled with the paper colour), grey, noise, JPEG."""
         ph, pw = page.shape[:2]
         if rng.random() < 0.6:
             matrix = cv2.getRotationMatrix2D((pw / 2, ph / 2), float(rng.uniform(-1.5, 1.5)), 1.0)
             page = cv2.warpAffine(page, matrix, (pw, ph), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                   borderValue=paper)
-            boxes = warp_boxes(boxes, np.vstack([matrix, [0, 0, 1]]), pw, ph, self.config.min_visibility)
-        return _photometric(rng, self.scan, np.ascontiguousarray(page)), boxes
+            lines = warp_regions(lines, np.vstack([matrix, [0, 0, 1]]), pw, ph, self.config.min_visibility)
+        return _photometric(rng, self.scan, np.ascontiguousarray(page)), lines
 
 
 # --- the command ------------------------------------------------------------------------------------------------
@@ -909,21 +919,39 @@ def split_of(index: int, config: SynthPagesConfig) -> str:
 def _render_one(args: tuple[int, SynthPagesConfig, str]) -> tuple[str, int, str]:
     index, config, out = args
     rng = np.random.default_rng([config.seed, index])
-    image, boxes, kind = _worker.render(rng)
+    image, lines, kind = _worker.render(rng)
     split, name = split_of(index, config), f"synth_{config.seed}_{index:06d}"
     height, width = image.shape[:2]
-    text = yolo_label_text(boxes, width, height, config.min_size)
+    lines = labelled_lines(lines, width, height, config.min_size)
+    text = yolo_label_text([r.box for r in lines], width, height, config.min_size)
     cv2.imwrite(str(Path(out) / "images" / split / f"{name}.jpg"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
                 [cv2.IMWRITE_JPEG_QUALITY, 92])
     atomic_write_text(Path(out) / "labels" / split / f"{name}.txt", text)
-    return split, text.count("\n"), kind
+    atomic_write_text(Path(out) / "text" / split / f"{name}.txt", "".join(r.text + "\n" for r in lines))
+    return split, len(lines), kind
+
+
+def labelled_lines(lines: list[Region], width: int, height: int, min_size: float) -> list[Region]:
+    """The lines that get a label: those at least ``min_size`` px wide and high once clipped to the page (the rule
+    of :func:`yocr.data.yolo.yolo_label_text`), so that label and transcription files stay line for line."""
+    kept = []
+    for r in lines:
+        x0, y0, x1, y1 = clip_box(r.box, width, height)
+        if x1 - x0 >= min_size and y1 - y0 >= min_size:
+            kept.append(r)
+    return kept
 
 
 def render_page(index: int, config: SynthPagesConfig, corpus: list[str] | None = None) -> tuple[np.ndarray, list[Box], str]:
     """Page ``index`` of a run (RGB image, line boxes in pixels, kind), as :func:`synth_pages` would write it."""
+    image, lines, kind = render_page_lines(index, config, corpus)
+    return image, [r.box for r in lines], kind
+
+
+def render_page_lines(index: int, config: SynthPagesConfig, corpus: list[str] | None = None) -> tuple[np.ndarray, list[Region], str]:
+    """:func:`render_page` with each line's transcription: ``(RGB image, lines, kind)``."""
     renderer = PageRenderer(find_fonts(config.charset.replace(" ", "")), TextSource(corpus or [], config.charset), config)
-    image, boxes, kind = renderer.render(np.random.default_rng([config.seed, index]))
-    return image, boxes, kind
+    return renderer.render(np.random.default_rng([config.seed, index]))
 
 
 def synth_pages(
@@ -935,6 +963,8 @@ def synth_pages(
     a seed, whatever the number of workers.
     """
     out = prepare_layout(out)
+    for split in ("train", "val"):
+        (out / "text" / split).mkdir(parents=True, exist_ok=True)
     fonts = find_fonts(config.charset.replace(" ", ""))
     corpus = corpus or []
     jobs = [(i, config, str(out)) for i in range(config.count)]

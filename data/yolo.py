@@ -286,18 +286,20 @@ def build_yolo_dataset(
     return summary
 
 
-def yolo_text_pages(root: str | Path) -> list[AnnotatedPage]:
+def yolo_text_pages(root: str | Path, split: str | None = None) -> list[AnnotatedPage]:
     """Annotated pages of a YOLO folder with transcriptions (the ``yocr bench pages --yolo`` format)::
 
         ROOT/images/NAME.jpg    page images (or images/val/, labels/val/, text/val/ when a val split exists)
         ROOT/labels/NAME.txt    one "class cx cy w h" per text line, normalised to [0, 1] (any class)
         ROOT/text/NAME.txt      the transcription of each label line, line for line in the same order
 
-    A page without a label file has no lines; a label file whose text file is missing, or has another number of
-    lines, raises :class:`LabelError`.
+    ``split`` names the split folder to read (``"train"``, ``"val"``; ``""`` for none); by default the val split
+    when there is one. A page without a label file has no lines; a label file whose text file is missing, or has
+    another number of lines, raises :class:`LabelError`.
     """
     root = Path(root)
-    split = "val" if (root / "images" / "val").is_dir() else ""
+    if split is None:
+        split = "val" if (root / "images" / "val").is_dir() else ""
     images_dir = root / "images" / split
     if not images_dir.is_dir():
         raise LabelError(f"{root}: no images/ folder")

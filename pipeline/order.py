@@ -6,7 +6,10 @@ columns, recursively (an XY cut over the boxes):
 
 * a *column gutter* is a vertical band that no box crosses, with boxes on both sides that are each at least a quarter
   of the block wide, and whose lines mostly do not pair up as rows across the gutter (a table's or receipt's cells do
-  pair up, so they stay one line);
+  pair up, so they stay one line) or that holds running text on both sides: lines that pair up across it are still
+  two columns when most lines on each side are long (over ``TEXT_LINE_ASPECT`` times as wide as high) and fill
+  their side (``TEXT_LINE_FILL`` of its width), as the lines of a two-column book page do and a receipt's prices or
+  a table's cells do not;
 * a *block gap* is a horizontal band, taller than the median line height, that no box crosses.
 """
 
@@ -22,6 +25,9 @@ from yocr.core.results import Detection
 MIN_COLUMN_SHARE = 0.25  # a column is at least this share of its block's width
 MAX_PAIRED_SHARE = 0.5  # columns whose lines pair up as rows more often than this are one table
 READ_TWICE = 0.25  # row cells overlapping by more than this x the smaller height are one piece of text
+TEXT_LINE_ASPECT = 10.0  # a line of running text is at least this many times as wide as it is high ...
+TEXT_LINE_FILL = 0.6  # ... and at least this share of its column's width
+MIN_TEXT_LINES = 4  # a column of running text has at least this many lines
 
 
 def rows(lines: Sequence[Detection], merge: bool = True) -> list[list[Detection]]:
@@ -76,9 +82,19 @@ def _column_split(lines: Sequence[Detection]) -> tuple[list[Detection], list[Det
             continue
         small, big = (left, right) if len(left) <= len(right) else (right, left)
         paired = sum(any(same_row(a.box, b.box) for b in big) for a in small) / len(small)
-        if paired <= MAX_PAIRED_SHARE:
+        if paired <= MAX_PAIRED_SHARE or (_running_text(left) and _running_text(right)):
             return left, right
     return None
+
+
+def _running_text(column: Sequence[Detection]) -> bool:
+    """Most lines of ``column`` are long and fill its width: a column of running text, not a column of cells."""
+    if len(column) < MIN_TEXT_LINES:
+        return False
+    w = np.array([d.box.x1 - d.box.x0 for d in column])
+    h = np.array([max(d.box.height, 1e-6) for d in column])
+    extent = max(d.box.x1 for d in column) - min(d.box.x0 for d in column)
+    return bool(np.median(w / h) >= TEXT_LINE_ASPECT and np.median(w) >= TEXT_LINE_FILL * extent)
 
 
 def _block_split(lines: Sequence[Detection]) -> list[list[Detection]] | None:

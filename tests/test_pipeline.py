@@ -169,6 +169,19 @@ def test_reading_order_keeps_columns_apart_and_joins_row_cells():
     assert rows == [[items[i], prices[i]] for i in range(6)]
 
 
+def test_reading_order_keeps_aligned_book_columns_apart_but_not_table_cells():
+    # a book page whose two columns share their baselines: the lines pair up, but both sides are running text
+    left = [det(10, 10 + 30 * i, 280 - (60 if i == 3 else 0), 30 + 30 * i) for i in range(6)]
+    right = [det(320, 10 + 30 * i, 590, 30 + 30 * i) for i in range(6)]
+    assert order.reading_order(right + left) == [[b] for b in left] + [[b] for b in right]
+    # a table of wide cells whose second column holds short values: rows stay rows
+    names = [det(10, 10 + 30 * i, 280, 30 + 30 * i) for i in range(6)]
+    values = [det(320, 10 + 30 * i, 380 + 30 * (i % 3), 30 + 30 * i) for i in range(6)]
+    assert order.reading_order(values + names) == [[names[i], values[i]] for i in range(6)]
+    # three lines a side are too few to call running text
+    assert order.reading_order(right[:3] + left[:3]) == [[left[i], right[i]] for i in range(3)]
+
+
 def test_straighten_levels_a_rotated_line():
     line = render_line("a slightly rotated receipt line 12.50", size=28)
     h, w = line.shape

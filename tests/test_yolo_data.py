@@ -248,6 +248,33 @@ def test_synth_pages_are_deterministic_and_well_labelled(tmp_path):
     assert all(0 <= b[0] < b[2] <= w and 0 <= b[1] < b[3] <= h for b in boxes)
 
 
+def test_synth_pages_write_each_labelled_lines_transcription(cli, tmp_path):
+    """text/ holds one transcription per label line, in the charset; bench pages reads the pair back, and
+    `yocr data crops --yolo` cuts one labelled crop per line."""
+    from yocr.core.alphabet import PRINTABLE_ASCII
+    from yocr.data.yolo import yolo_text_pages
+
+    cfg = SynthPagesConfig(count=4, seed=3, val_fraction=0.25, min_side=400, max_side=640, kinds=("book", "form"))
+    synth_pages(tmp_path / "sp", cfg)
+    lines = 0
+    for label in sorted((tmp_path / "sp" / "labels").rglob("*.txt")):
+        text = tmp_path / "sp" / "text" / label.parent.name / label.name
+        texts = text.read_text(encoding="utf-8").splitlines()
+        assert len(texts) == len(label.read_text().splitlines()) > 0
+        assert all(t.strip() == t and t and set(t) <= set(PRINTABLE_ASCII) for t in texts)
+        lines += len(texts)
+    pages = yolo_text_pages(tmp_path / "sp", "train") + yolo_text_pages(tmp_path / "sp")
+    assert len(pages) == 4 and sum(len(p.regions) for p in pages) == lines
+    result = CliRunner().invoke(cli, ["data", "crops", "--yolo", str(tmp_path / "sp"), "--out", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    train_lines = sum(len(p.regions) for p in yolo_text_pages(tmp_path / "sp", "train"))
+    labels = (tmp_path / "c" / "labels.txt").read_text(encoding="utf-8").splitlines()
+    assert 0 < len(labels) <= train_lines and all(len(line.split(" ", 1)) == 2 for line in labels)
+    result = CliRunner().invoke(cli, ["data", "crops", "--yolo", str(tmp_path / "sp"), "--yolo-split", "test",
+                                      "--out", str(tmp_path / "c2")])
+    assert result.exit_code == 2 and "--yolo-split" in result.output
+
+
 # --- CLI --------------------------------------------------------------------------------------------------------
 
 
