@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from yocr.errors import ImageLoadError, YocrError
 from yocr.pipeline import load, order, reader as reader_mod
 from yocr.pipeline.clean import Cleaner, read_rules
-from yocr.pipeline.crop import skew_angle, straighten
+from yocr.pipeline.crop import packed, skew_angle, straighten, text_angle
 from yocr.pipeline.reader import Reader, ReaderConfig, Stages
 from yocr.pipeline.run import RunOptions, run
 from yocr.core import image as image_mod
@@ -193,6 +193,36 @@ def test_straighten_levels_a_rotated_line():
     level = straighten(turned)
     assert abs(skew_angle(level)) < 1.0 and level.shape[0] < turned.shape[0]
     assert straighten(canvas) is canvas  # a level line is left untouched
+
+
+def test_a_packed_slanted_line_is_cut_from_its_neighbours():
+    # three closely set lines of a page photographed at 3 degrees; the middle line's axis-aligned box holds pieces
+    # of the other two, which pull the ink's principal axis towards the box's diagonal
+    texts = ("lines above and below it pull the", "the middle line of a slanted page 12.50", "principal axis of the ink awry")
+    lines = [render_line(t, size=28, pad=0) for t in texts]
+    height = max(line.shape[0] for line in lines)
+    page = np.full((400, 900), 255, np.uint8)
+    for k, line in enumerate(lines):
+        page[120 + 40 * k : 120 + 40 * k + line.shape[0], 40 : 40 + line.shape[1]] = line
+    rot = cv2.getRotationMatrix2D((450, 200), 3.0, 1.0)
+    turned = cv2.warpAffine(page, rot, (900, 400), borderValue=255)
+    right = 40 + lines[1].shape[1]
+    corners = np.array([[40, 160], [right, 160], [right, 160 + height], [40, 160 + height]], float)
+    moved = corners @ rot[:, :2].T + rot[:, 2]
+    x0, y0 = moved.min(axis=0).astype(int)
+    x1, y1 = moved.max(axis=0).astype(int)
+    crop = turned[y0:y1, x0:x1]
+    assert abs(abs(text_angle(crop)) - 3.0) < 0.5
+    line = straighten(crop, crowded=True)
+    assert line.shape[0] < 1.6 * height < crop.shape[0]
+    assert abs(skew_angle(line)) < 1.0
+
+
+def test_packed_boxes_are_those_whose_heights_overlap():
+    # slanted lines: consecutive boxes overlap by a third of their height; a receipt's rows and a row's cells do not
+    assert packed([(0, 0, 500, 60), (0, 40, 500, 100), (0, 80, 500, 140)]).tolist() == [True, True, True]
+    assert packed([(0, 0, 300, 20), (0, 24, 300, 44), (320, 0, 400, 20)]).tolist() == [False, False, False]
+    assert packed([(0, 0, 10, 10)]).tolist() == [False]
 
 
 def test_reader_reads_an_array_into_a_page():
