@@ -13,7 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from yocr.core.geometry import CROP_MARGIN, crop, crop_window
+from yocr.core.geometry import CROP_MARGIN, Box, crop, crop_window
+from yocr.core.results import Detection, Detections
 from yocr.recognizer.preprocess import to_grey
 
 MAX_SKEW = 8.0  # degrees; steeper "lines" are left alone (vertical text, stamps, noise)
@@ -27,6 +28,7 @@ TRIM_PAD = 0.08  # rows kept above and below the band, as a share of its height
 PACKED_OVERLAP = 0.1  # a box whose height overlaps another box by more than this share is packed among lines
 ANGLE_STEP, ANGLE_FINE = 0.5, 0.1  # degrees: the coarse search over +-MAX_SKEW, then +-ANGLE_STEP around the best
 ANGLE_POINTS = 2000  # ink pixels the angle search looks at (an even sample of them)
+STACKED_SHARE = 0.5  # a band with this share of the heaviest band's ink is a whole line of its own
 
 
 def skew_angle(crop: np.ndarray) -> float:
@@ -49,7 +51,16 @@ def skew_angle(crop: np.ndarray) -> float:
 
 
 def _ink(grey: np.ndarray) -> np.ndarray:
-    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    """Ink pixels (255) of a crop, uneven light (a shadow across a photographed page) divided out first: each pixel
+    over the paper around it (a max filter, after turning light-on-dark text dark), then Otsu's threshold."""
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    lo, hi = np.percentile(grey, (1, 99))
+    if np.median(border) < (lo + hi) / 2:
+        grey = 255 - grey
+    k = int(np.clip(grey.shape[0] // 6, 5, 31)) | 1
+    paper = cv2.dilate(grey, np.ones((k, k), np.uint8)).astype(np.float32)
+    level = np.clip(grey.astype(np.float32) * 255.0 / np.maximum(paper, 1.0), 0, 255).astype(np.uint8)
+    _, ink = cv2.threshold(level, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     return ink
 
 
@@ -139,6 +150,55 @@ def _main_band(profile: np.ndarray, width: int) -> tuple[int, int] | None:
         r0 -= 1
     pad = max(2, int(TRIM_PAD * (r1 - r0)))
     return max(0, r0 - pad), min(len(profile), r1 + pad + 1)
+
+
+def split_stacked(page: np.ndarray, found: Detections, margin: float = CROP_MARGIN) -> Detections:
+    """``found`` with each box that holds several whole lines (slanted lines that the detector boxed together, as
+    on a photographed page) replaced by one box per line, same score; other boxes as they are.
+
+    Only boxes that are skewed or :func:`packed` are looked at: turned by :func:`text_angle`, their row profile
+    shows one band of ink per line, and a box is split when at least two bands carry ``STACKED_SHARE`` of the
+    heaviest band's ink and half its height (a neighbour's corner or a ruled line carries less)."""
+    crowded = packed([d.box for d in found])
+    out = []
+    for d, busy in zip(found, crowded):
+        parts = _stacked_parts(page, d.box, bool(busy), margin)
+        out.extend(Detection(b, d.score) for b in parts) if parts else out.append(d)
+    return Detections(out, scene=found.scene)
+
+
+def _stacked_parts(page: np.ndarray, box, crowded: bool, margin: float) -> list[Box]:
+    piece = crop(page, box, margin)
+    h, w = piece.shape[:2]
+    if h < 16 or w < 3 * h // 2 or not (crowded or MIN_SKEW <= abs(skew_angle(piece)) <= MAX_SKEW):
+        return []
+    angle = text_angle(piece)
+    rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    turned = cv2.warpAffine(piece, rot, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    ink = _ink(to_grey(turned))
+    profile = ink.sum(axis=1) / 255.0
+    on = profile > ROW_INK_SHARE * w
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
+    runs = list(zip(edges[::2], edges[1::2]))
+    if len(runs) < 2:
+        return []
+    mass = np.array([profile[a:b].sum() for a, b in runs])
+    heaviest = runs[int(np.argmax(mass))]
+    tall = heaviest[1] - heaviest[0]
+    lines = [(a, b) for (a, b), m in zip(runs, mass) if m >= STACKED_SHARE * mass.max() and b - a >= tall / 2]
+    if len(lines) < 2:
+        return []
+    back = cv2.invertAffineTransform(rot)
+    xa, ya, _, _ = crop_window(box, page.shape[1], page.shape[0], margin)
+    out = []
+    for a, b in lines:
+        cols = np.flatnonzero(ink[a:b].any(axis=0))
+        corners = np.array([[cols[0], a], [cols[-1] + 1, a], [cols[-1] + 1, b], [cols[0], b]], np.float64)
+        moved = corners @ back[:, :2].T + back[:, 2] + (xa, ya)
+        x0, y0 = moved.min(axis=0)
+        x1, y1 = moved.max(axis=0)
+        out.append(Box(max(0.0, x0), max(0.0, y0), min(float(page.shape[1]), x1), min(float(page.shape[0]), y1)))
+    return out
 
 
 def line_crops(page: np.ndarray, boxes, margin: float = CROP_MARGIN, deskew: bool = True) -> list[np.ndarray]:

@@ -22,7 +22,7 @@ from yocr.core.results import Detection, Detections, Line, Page, Reading
 from yocr.errors import CheckpointError, YocrError
 from yocr.pipeline import order
 from yocr.pipeline.clean import Cleaner
-from yocr.pipeline.crop import line_crops_with_transforms
+from yocr.pipeline.crop import line_crops_with_transforms, split_stacked
 from yocr.pipeline.words import after_cleaning, to_page
 
 log = logging.getLogger(__name__)
@@ -309,6 +309,8 @@ class Reader:
             raw = [(line, line.text) for line in page_lines]
         else:
             found = detect(self.stages, image)
+            if self.config.deskew:
+                found = split_stacked(image.bgr, found, self.config.margin)
             lap("detect")
             timings.update(detector_steps(self.stages))
             rows = group_rows(found)

@@ -18,13 +18,13 @@ from typer.testing import CliRunner
 from yocr.errors import ImageLoadError, YocrError
 from yocr.pipeline import load, order, reader as reader_mod
 from yocr.pipeline.clean import Cleaner, read_rules
-from yocr.pipeline.crop import packed, skew_angle, straighten, text_angle
+from yocr.pipeline.crop import packed, skew_angle, split_stacked, straighten, text_angle
 from yocr.pipeline.reader import Reader, ReaderConfig, Stages
 from yocr.pipeline.run import RunOptions, run
 from yocr.core import image as image_mod
 from yocr.core.geometry import Box
 from yocr.core.image import PageImage
-from yocr.core.results import Detection, Reading
+from yocr.core.results import Detection, Detections, Reading
 
 from conftest import FONT, render_line
 
@@ -216,6 +216,26 @@ def test_a_packed_slanted_line_is_cut_from_its_neighbours():
     line = straighten(crop, crowded=True)
     assert line.shape[0] < 1.6 * height < crop.shape[0]
     assert abs(skew_angle(line)) < 1.0
+
+
+def test_a_box_around_three_slanted_lines_is_split_into_three():
+    texts = ("three lines of a page photographed", "at an angle that the detector boxed", "together as one line 12.50")
+    lines = [render_line(t, size=28, pad=0) for t in texts]
+    page = np.full((400, 900), 255, np.uint8)
+    for k, line in enumerate(lines):
+        page[120 + 45 * k : 120 + 45 * k + line.shape[0], 40 : 40 + line.shape[1]] = line
+    rot = cv2.getRotationMatrix2D((450, 200), 4.0, 1.0)
+    turned = cv2.cvtColor(cv2.warpAffine(page, rot, (900, 400), borderValue=255), cv2.COLOR_GRAY2BGR)
+    centres = np.array([[40 + line.shape[1] / 2, 120 + 45 * k + line.shape[0] / 2] for k, line in enumerate(lines)])
+    centres = centres @ rot[:, :2].T + rot[:, 2]
+    ys, xs = np.nonzero(turned[..., 0] < 128)
+    whole = Detection((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1), 0.8)
+    found = split_stacked(turned, Detections([whole]))
+    assert len(found) == 3 and all(d.score == 0.8 for d in found)
+    for d, (cx, cy) in zip(sorted(found, key=lambda d: d.box.centre_y), centres):
+        assert d.box.x0 < cx < d.box.x1 and d.box.y0 < cy < d.box.y1
+    level = Detection((40, 120, 40 + lines[0].shape[1], 120 + lines[0].shape[0]))
+    assert list(split_stacked(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR), Detections([level]))) == [level]
 
 
 def test_packed_boxes_are_those_whose_heights_overlap():
