@@ -25,6 +25,8 @@ ROW_INK_SHARE = 0.02  # a row of the straightened crop holds text when this shar
 FAINT_INK_SHARE = 0.003  # rows beside the band with this share of ink (descenders, accents) join it ...
 FAINT_REACH = 0.4  # ... up to this share of the band's height on each side
 TRIM_PAD = 0.08  # rows kept above and below the band, as a share of its height
+CORE_SHARE = 0.3  # a line's core rows hold this share of the 90th percentile of a crop's row ink, or more
+JOIN_GAP = 0.35  # cores closer than this share of their height belong to one line
 PACKED_OVERLAP = 0.1  # a box whose height overlaps another box by more than this share is packed among lines
 ANGLE_STEP, ANGLE_FINE = 0.5, 0.1  # degrees: the coarse search over +-MAX_SKEW, then +-ANGLE_STEP around the best
 ANGLE_POINTS = 2000  # ink pixels the angle search looks at (an even sample of them)
@@ -124,7 +126,12 @@ def straighten_with_transform(crop: np.ndarray, crowded: bool = False) -> tuple[
         back = cv2.invertAffineTransform(rot)
     else:
         back = identity
-    band = _main_band(_ink(to_grey(crop)).sum(axis=1) / 255.0, w)
+    profile = _ink(to_grey(crop)).sum(axis=1) / 255.0
+    if crowded:  # pieces of neighbours above and below: cut between the lines
+        bands = _bands(profile, w)
+        band = max(bands, key=lambda band: band[2])[:2] if bands else None
+    else:
+        band = _main_band(profile, w)
     if band is None:
         return crop, back
     top, bottom = band
@@ -152,13 +159,52 @@ def _main_band(profile: np.ndarray, width: int) -> tuple[int, int] | None:
     return max(0, r0 - pad), min(len(profile), r1 + pad + 1)
 
 
+def _bands(profile: np.ndarray, width: int) -> list[tuple[int, int, float, int]]:
+    """The lines of a level crop from its row profile of ink: ``(top, bottom, ink, core height)`` each, top to bottom.
+
+    A line's core is a run of rows with much ink (over ``ROW_INK_SHARE`` of the width and over ``CORE_SHARE`` of the
+    profile's 90th percentile, so that the faint rows between photographed lines do not join them; runs closer than
+    ``JOIN_GAP`` of their height are one line, as the bars of capitals are). Between two lines the band ends at the
+    row with the least ink; the first and last bands reach through faint rows (descenders, accents) up to
+    ``FAINT_REACH`` of their core's height, padded by ``TRIM_PAD``."""
+    on = profile > max(ROW_INK_SHARE * width, CORE_SHARE * np.percentile(profile, 90))
+    if on.sum() < 4:
+        return []
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
+    runs: list[list[int]] = []
+    for a, b in zip(edges[::2], edges[1::2]):
+        if runs and a - runs[-1][1] < JOIN_GAP * max(b - a, runs[-1][1] - runs[-1][0]):
+            runs[-1][1] = int(b)
+        else:
+            runs.append([int(a), int(b)])
+    cuts = [a + int(np.argmin(profile[a:b])) for (_, a), (b, _) in zip(runs[:-1], runs[1:])]
+    faint = profile > FAINT_INK_SHARE * width
+    bands = []
+    for k, (a, b) in enumerate(runs):
+        top, bottom = (cuts[k - 1] if k else None), (cuts[k] + 1 if k < len(cuts) else None)
+        reach = int(FAINT_REACH * (b - a)) + 1
+        if top is None:
+            top = a
+            while top > max(0, a - reach) and faint[top - 1]:
+                top -= 1
+            top = max(0, top - max(2, int(TRIM_PAD * (b - a))))
+        if bottom is None:
+            bottom = b
+            while bottom < min(len(profile), b + reach) and faint[bottom]:
+                bottom += 1
+            bottom = min(len(profile), bottom + max(2, int(TRIM_PAD * (b - a))))
+        bands.append((top, bottom, float(profile[a:b].sum()), b - a))
+    return bands
+
+
 def split_stacked(page: np.ndarray, found: Detections, margin: float = CROP_MARGIN) -> Detections:
     """``found`` with each box that holds several whole lines (slanted lines that the detector boxed together, as
     on a photographed page) replaced by one box per line, same score; other boxes as they are.
 
     Only boxes that are skewed or :func:`packed` are looked at: turned by :func:`text_angle`, their row profile
-    shows one band of ink per line, and a box is split when at least two bands carry ``STACKED_SHARE`` of the
-    heaviest band's ink and half its height (a neighbour's corner or a ruled line carries less)."""
+    shows one band of ink rows per line (rows over ``ROW_INK_SHARE`` of the width), and a box is split when at least
+    two bands carry ``STACKED_SHARE`` of the heaviest band's ink and half its height (a neighbour's corner or a ruled
+    line carries less). Each new box is the page box around its band's ink, turned back."""
     crowded = packed([d.box for d in found])
     out = []
     for d, busy in zip(found, crowded):
@@ -184,8 +230,8 @@ def _stacked_parts(page: np.ndarray, box, crowded: bool, margin: float) -> list[
         return []
     mass = np.array([profile[a:b].sum() for a, b in runs])
     heaviest = runs[int(np.argmax(mass))]
-    tall = heaviest[1] - heaviest[0]
-    lines = [(a, b) for (a, b), m in zip(runs, mass) if m >= STACKED_SHARE * mass.max() and b - a >= tall / 2]
+    lines = [(a, b) for (a, b), m in zip(runs, mass)
+             if m >= STACKED_SHARE * mass.max() and b - a >= (heaviest[1] - heaviest[0]) / 2]
     if len(lines) < 2:
         return []
     back = cv2.invertAffineTransform(rot)
