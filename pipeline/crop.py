@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from yocr.core.geometry import CROP_MARGIN, Box, crop, crop_window
+from yocr.core.geometry import CROP_MARGIN, Box, crop, crop_window, iou_matrix
 from yocr.core.results import Detection, Detections
 from yocr.recognizer.preprocess import to_grey
 
@@ -30,6 +30,7 @@ JOIN_GAP = 0.35  # cores closer than this share of their height belong to one li
 PACKED_OVERLAP = 0.1  # a box whose height overlaps another box by more than this share is packed among lines
 ANGLE_STEP, ANGLE_FINE = 0.5, 0.1  # degrees: the coarse search over +-MAX_SKEW, then +-ANGLE_STEP around the best
 ANGLE_POINTS = 2000  # ink pixels the angle search looks at (an even sample of them)
+SPLIT_DUPLICATE_IOU = 0.5  # a line split out of a box that overlaps a kept box this much is that box's line
 STACKED_SHARE = 0.5  # a band with this share of the heaviest band's ink is a whole line of its own
 
 
@@ -206,11 +207,16 @@ def split_stacked(page: np.ndarray, found: Detections, margin: float = CROP_MARG
     two bands carry ``STACKED_SHARE`` of the heaviest band's ink and half its height (a neighbour's corner or a ruled
     line carries less). Each new box is the page box around its band's ink, turned back."""
     crowded = packed([d.box for d in found])
-    out = []
+    kept, parts = [], []
     for d, busy in zip(found, crowded):
-        parts = _stacked_parts(page, d.box, bool(busy), margin)
-        out.extend(Detection(b, d.score) for b in parts) if parts else out.append(d)
-    return Detections(out, scene=found.scene)
+        pieces = _stacked_parts(page, d.box, bool(busy), margin)
+        parts.extend(Detection(b, d.score) for b in pieces) if pieces else kept.append(d)
+    if not parts:
+        return found
+    for d in parts:  # a line split out of one box may be another box's line already
+        if not kept or iou_matrix([d.box], [k.box for k in kept]).max() <= SPLIT_DUPLICATE_IOU:
+            kept.append(d)
+    return Detections(kept, scene=found.scene)
 
 
 def _stacked_parts(page: np.ndarray, box, crowded: bool, margin: float) -> list[Box]:
