@@ -304,6 +304,8 @@ def _page_sets(data: Optional[Path], sroie: Optional[Path], funsd: Optional[Path
         if name in sets:
             raise YocrError(f"{folder}: a set named {name!r} is already benchmarked; give the folders distinct names")
         sets[name] = yolo_text_pages(folder)[: limit or None]
+        if not sets[name]:
+            raise YocrError(f"{folder}: no page images to benchmark")
     if not sets:
         raise YocrError("give a data folder, --sroie, --funsd or --yolo")
     return sets

@@ -118,7 +118,8 @@ def crops_cmd(
     funsd_split: str = typer.Option("train", help="FUNSD: 'train' (all but the last 30), 'val' (last 30) or 'all'."),
     yolo: Optional[Path] = typer.Option(None, help="YOLO folder with transcriptions (text/NAME.txt, as `yocr data "
                                                    "synth-pages` writes them)."),
-    yolo_split: str = typer.Option("train", help="YOLO: the split folder to cut from: 'train' or 'val'."),
+    yolo_split: str = typer.Option("train", help="YOLO: the split folder to cut from: 'train', 'val', or 'all' "
+                                                 "(every image under images/, split or not)."),
     margin: float = typer.Option(CROP_MARGIN, help="Margin around each box, as a fraction of its height."),
 ) -> None:
     """Cut labelled line crops out of annotated pages (SROIE box files, FUNSD JSON, YOLO folders with transcriptions)."""
@@ -130,8 +131,8 @@ def crops_cmd(
         _fail(YocrError("give --sroie, --funsd or --yolo"))
     if funsd_split not in ("train", "val", "all"):
         _fail(YocrError(f"--funsd-split must be train, val or all, not {funsd_split!r}"))
-    if yolo_split not in ("train", "val"):
-        _fail(YocrError(f"--yolo-split must be train or val, not {yolo_split!r}"))
+    if yolo_split not in ("train", "val", "all"):
+        _fail(YocrError(f"--yolo-split must be train, val or all, not {yolo_split!r}"))
     try:
         pages = sroie_pages(sroie, first, last) if sroie else []
         if funsd:
@@ -140,7 +141,7 @@ def crops_cmd(
                 only_last=FUNSD_VAL_COUNT if funsd_split == "val" else 0,
             )
         if yolo:
-            pages += yolo_text_pages(yolo, yolo_split)
+            pages += yolo_text_pages(yolo, "" if yolo_split == "all" else yolo_split)
         n, problems = write_crops(pages, out, margin)
     except (YocrError, OSError) as exc:
         _fail(exc)

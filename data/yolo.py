@@ -293,16 +293,17 @@ def yolo_text_pages(root: str | Path, split: str | None = None) -> list[Annotate
         ROOT/labels/NAME.txt    one "class cx cy w h" per text line, normalised to [0, 1] (any class)
         ROOT/text/NAME.txt      the transcription of each label line, line for line in the same order
 
-    ``split`` names the split folder to read (``"train"``, ``"val"``; ``""`` for none); by default the val split
-    when there is one. A page without a label file has no lines; a label file whose text file is missing, or has
+    ``split`` names the split folder to read (``"train"``, ``"val"``; ``""``: every image under ``images/``); by
+    default the val split when it holds images. A page without a label file has no lines; a label file whose text file is missing, or has
     another number of lines, raises :class:`LabelError`.
     """
     root = Path(root)
     if split is None:
-        split = "val" if (root / "images" / "val").is_dir() else ""
+        val = root / "images" / "val"
+        split = "val" if val.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in val.iterdir()) else ""
     images_dir = root / "images" / split
     if not images_dir.is_dir():
-        raise LabelError(f"{root}: no images/ folder")
+        raise LabelError(f"{root}: no {Path('images') / split} folder")
     pages = []
     for image in sorted(p for p in images_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
         rel = image.relative_to(images_dir).with_suffix(".txt")

@@ -88,7 +88,8 @@ def text_angle(crop: np.ndarray) -> float:
     step = max(1, len(xs) // ANGLE_POINTS)
     xs, ys = xs[::step] - xs.mean(), ys[::step] - ys.mean()
     coarse = _sharpest(xs, ys, np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, ANGLE_STEP))
-    return _sharpest(xs, ys, np.arange(coarse - ANGLE_STEP, coarse + ANGLE_STEP + 1e-9, ANGLE_FINE))
+    fine = np.arange(coarse - ANGLE_STEP, coarse + ANGLE_STEP + 1e-9, ANGLE_FINE)
+    return _sharpest(xs, ys, fine[np.abs(fine) <= MAX_SKEW + 1e-9])
 
 
 def packed(boxes) -> np.ndarray:
@@ -130,7 +131,7 @@ def straighten_with_transform(crop: np.ndarray, crowded: bool = False) -> tuple[
     profile = _ink(to_grey(crop)).sum(axis=1) / 255.0
     if crowded:  # pieces of neighbours above and below: cut between the lines
         bands = _bands(profile, w)
-        band = max(bands, key=lambda band: band[2])[:2] if bands else None
+        band = _own_band(bands, h) if bands else None
     else:
         band = _main_band(profile, w)
     if band is None:
@@ -158,6 +159,14 @@ def _main_band(profile: np.ndarray, width: int) -> tuple[int, int] | None:
         r0 -= 1
     pad = max(2, int(TRIM_PAD * (r1 - r0)))
     return max(0, r0 - pad), min(len(profile), r1 + pad + 1)
+
+
+def _own_band(bands: list[tuple[int, int, float, int]], height: int) -> tuple[int, int]:
+    """The band holding the crop's middle row (the box's own line: the crop is cut and turned about the box's
+    centre), or the band nearest to it."""
+    middle = height / 2
+    top, bottom, _, _ = min(bands, key=lambda b: 0.0 if b[0] <= middle < b[1] else min(abs(b[0] - middle), abs(b[1] - middle)))
+    return top, bottom
 
 
 def _bands(profile: np.ndarray, width: int) -> list[tuple[int, int, float, int]]:
