@@ -7,9 +7,9 @@ columns, recursively (an XY cut over the boxes):
 * a *column gutter* is a vertical band that no box crosses, with boxes on both sides that are each at least a quarter
   of the block wide, and whose lines mostly do not pair up as rows across the gutter (a table's or receipt's cells do
   pair up, so they stay one line) or that holds running text on both sides: lines that pair up across it are still
-  two columns when most lines on each side are long (over ``TEXT_LINE_ASPECT`` times as wide as high) and fill
-  their side (``TEXT_LINE_FILL`` of its width), as the lines of a two-column book page do and a receipt's prices or
-  a table's cells do not;
+  two columns when, on each side, at least ``MIN_TEXT_LINES`` lines have a median width over ``TEXT_LINE_ASPECT``
+  times their height and over ``TEXT_LINE_FILL`` of the side's width, as the lines of a two-column book page do and
+  a receipt's prices or a table's cells do not (a table of two columns of long sentences is read column by column);
 * a *block gap* is a horizontal band, taller than the median line height, that no box crosses.
 """
 
