@@ -309,10 +309,10 @@ class Reader:
             raw = [(line, line.text) for line in page_lines]
         else:
             found = detect(self.stages, image)
-            if self.config.deskew:
-                found = split_stacked(image.bgr, found, self.config.margin)
             lap("detect")
             timings.update(detector_steps(self.stages))
+            if self.config.deskew:  # counted in "crop": the lines are cut apart there too
+                found = split_stacked(image.bgr, found, self.config.margin)
             rows = group_rows(found)
             cells = [d.box for row in rows for d in row]
             placed = line_crops_with_transforms(image.bgr, cells, self.config.margin, self.config.deskew)
