@@ -84,6 +84,16 @@ def _sharpest(xs: np.ndarray, ys: np.ndarray, angles: np.ndarray) -> float:
     return float(angles[int(np.argmax((hist * hist).sum(axis=1)))])
 
 
+def _turn(crop: np.ndarray, rot: np.ndarray) -> np.ndarray:
+    """``crop`` warped by ``rot``, the corners it uncovers filled with its paper colour (not its edge rows
+    smeared outwards: those are pieces of the neighbouring lines)."""
+    axes = (0, 1)
+    paper = np.percentile(crop, 90, axis=axes) if crop.ndim == 3 else float(np.percentile(crop, 90))
+    value = tuple(float(v) for v in np.atleast_1d(paper))
+    return cv2.warpAffine(crop, rot, (crop.shape[1], crop.shape[0]), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=value if len(value) > 1 else value[0])
+
+
 def text_angle(crop: np.ndarray) -> float:
     """The angle (degrees, as :func:`skew_angle`) of the text lines in a crop, pieces of neighbours included: the
     angle, within +-``MAX_SKEW``, at which the rows of ink are sharpest."""
@@ -131,7 +141,7 @@ def straighten_with_transform(crop: np.ndarray, crowded: bool = False) -> tuple[
     angle = text_angle(crop)
     if abs(angle) >= MIN_SKEW:
         rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-        crop = cv2.warpAffine(crop, rot, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        crop = _turn(crop, rot)
         back = cv2.invertAffineTransform(rot)
     else:
         back = identity
@@ -242,7 +252,7 @@ def _stacked_parts(page: np.ndarray, box, crowded: bool, margin: float) -> list[
         return []
     angle = text_angle(piece)
     rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    turned = cv2.warpAffine(piece, rot, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    turned = _turn(piece, rot)
     ink = _ink(to_grey(turned))
     profile = ink.sum(axis=1) / 255.0
     on = profile > ROW_INK_SHARE * w
