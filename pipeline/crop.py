@@ -87,8 +87,8 @@ def _sharpest(xs: np.ndarray, ys: np.ndarray, angles: np.ndarray) -> float:
 def _turn(crop: np.ndarray, rot: np.ndarray) -> np.ndarray:
     """``crop`` warped by ``rot``, the corners it uncovers filled with its paper colour (not its edge rows
     smeared outwards: those are pieces of the neighbouring lines)."""
-    axes = (0, 1)
-    paper = np.percentile(crop, 90, axis=axes) if crop.ndim == 3 else float(np.percentile(crop, 90))
+    sample = crop[::4, ::4]  # every 16th pixel tells the paper as well, 15 x faster on a long line
+    paper = np.percentile(sample, 90, axis=(0, 1)) if crop.ndim == 3 else float(np.percentile(sample, 90))
     value = tuple(float(v) for v in np.atleast_1d(paper))
     return cv2.warpAffine(crop, rot, (crop.shape[1], crop.shape[0]), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=value if len(value) > 1 else value[0])
