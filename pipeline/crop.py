@@ -5,7 +5,7 @@ page whose lines are packed (their boxes overlap). Such a crop is turned by the 
 is sharpest (the angle of all the lines in it, not the principal axis of the ink, which the neighbours' pieces pull
 towards the box's diagonal) and cut between the lines to the band that holds the box's centre: the line the box
 was found for. A box that holds several whole slanted lines is first split into one box per line
-(:func:`split_stacked`). On 30 synthetic photographed book pages these took yocr's word F1 from 0.33 to 0.72;
+(:func:`split_stacked`). On 30 synthetic photographed book pages these took yocr's word F1 from 0.33 to 0.73;
 receipts and forms (whose boxes seldom overlap) keep their readings or gain (forms 0.778 to 0.800).
 
 Known limit: :func:`split_stacked` finds lines at rows with under 2 % ink, the crowded cut at valleys between line
