@@ -177,10 +177,11 @@ def engine_settings(name: str, cfg: PageBenchConfig) -> str:
     from yocr.pipeline import tesseract
     from yocr.pipeline.reader import ReaderConfig
 
-    below = ReaderConfig().fallback_below
+    below, prose = ReaderConfig().fallback_below, ReaderConfig().prose_fallback_below
     if not tesseract.available():
         return f"{det}; {rec}; Tesseract is not installed, so no line is re-read"
-    return f"{det}; {rec}; Tesseract re-reads lines below confidence {below} and is kept where surer (yocr run's default)"
+    return (f"{det}; {rec}; Tesseract re-reads lines below confidence {below} ({prose} on pages of prose) and is kept "
+            "where surer (yocr run's default)")
 
 
 class RapidOCREngine:

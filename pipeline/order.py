@@ -28,6 +28,8 @@ READ_TWICE = 0.25  # row cells overlapping by more than this x the smaller heigh
 TEXT_LINE_ASPECT = 10.0  # a line of running text is at least this many times as wide as it is high ...
 TEXT_LINE_FILL = 0.6  # ... and at least this share of its column's width
 MIN_TEXT_LINES = 4  # a column of running text has at least this many lines
+PROSE_SHARE = 0.65  # a page of prose: at least this share of its lines are lines of running text ...
+PROSE_MIN_LINES = 8  # ... and it has at least this many lines
 
 
 def rows(lines: Sequence[Detection], merge: bool = True) -> list[list[Detection]]:
@@ -95,6 +97,18 @@ def _running_text(column: Sequence[Detection]) -> bool:
     h = np.array([max(d.box.height, 1e-6) for d in column])
     extent = max(d.box.x1 for d in column) - min(d.box.x0 for d in column)
     return bool(np.median(w / h) >= TEXT_LINE_ASPECT and np.median(w) >= TEXT_LINE_FILL * extent)
+
+
+def prose_page(lines: Sequence[Detection]) -> bool:
+    """Whether a page is mostly running text (a book or article page, a letter): at least ``PROSE_SHARE`` of its
+    ``PROSE_MIN_LINES`` or more lines are ``TEXT_LINE_ASPECT`` times as wide as they are high.
+
+    Measured on the detector's boxes: on 30 synthetic book scans 0.72 to 0.98 of the lines are (a tenth of the
+    pages under 0.72), on the 100 validation receipts at most 0.48 and on the 30 validation forms at most 0.58."""
+    if len(lines) < PROSE_MIN_LINES:
+        return False
+    aspect = np.array([(d.box.x1 - d.box.x0) / max(d.box.height, 1e-6) for d in lines])
+    return bool(np.mean(aspect >= TEXT_LINE_ASPECT) >= PROSE_SHARE)
 
 
 def _block_split(lines: Sequence[Detection]) -> list[list[Detection]] | None:

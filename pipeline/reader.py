@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from yocr.core.defaults import DETECTOR_CONF, FALLBACK_BELOW
+from yocr.core.defaults import DETECTOR_CONF, FALLBACK_BELOW, PROSE_FALLBACK_BELOW
 from yocr.core.geometry import CROP_MARGIN, union
 from yocr.core.image import PageImage, Source, load_pages, to_bgr
 from yocr.core.results import Detection, Detections, Line, Page, Reading
@@ -42,6 +42,8 @@ class ReaderConfig:
     # it is surer. "auto": when Tesseract is installed; "tesseract": always (an error without it); "none": never.
     fallback: str = "auto"
     fallback_below: float = FALLBACK_BELOW
+    # ... and on a page of running text (order.prose_page), below this: Tesseract's word lists help it on prose
+    prose_fallback_below: float = PROSE_FALLBACK_BELOW
     detector_weights: str | None = None
     recognizer_weights: str | None = None
     imgsz: int | None = None  # detector inference size (default: the detector's own)
@@ -64,7 +66,8 @@ class ReaderConfig:
         for option, value, choices in choices_of:
             if value not in choices:
                 raise YocrError(f"{option}: unknown {option[2:]} {value!r}: choose one of {', '.join(choices)}")
-        for option, value in (("--fallback-below", self.fallback_below), ("--conf", self.conf)):
+        for option, value in (("--fallback-below", self.fallback_below),
+                              ("--prose-fallback-below", self.prose_fallback_below), ("--conf", self.conf)):
             if not 0.0 <= value <= 1.0:
                 raise YocrError(f"{option} must lie in [0, 1], not {value}")
         if self.imgsz is not None and self.imgsz < 32:
@@ -292,6 +295,11 @@ class Reader:
     def read_array(self, image: np.ndarray, source: str = "<array>", page: int = 0, pages: int = 1) -> Page:
         return self.read_page(PageImage(to_bgr(image, source), page, pages, source))
 
+    def fallback_below(self, found: Detections) -> float:
+        """The confidence below which this page's lines are re-read: higher on a page of prose."""
+        below = self.config.fallback_below
+        return max(below, self.config.prose_fallback_below) if order.prose_page(found) else below
+
     def read_page(self, image: PageImage) -> Page:
         """The reading of one loaded page: the steps of the module docstring, each timed."""
         timings: dict[str, float] = {}
@@ -320,7 +328,7 @@ class Reader:
             lap("crop")
             readings = recognise(self.stages, crops, found.scene)
             lap("recognise")
-            readings, used = fall_back(self.stages, crops, readings, self.config.fallback_below)
+            readings, used = fall_back(self.stages, crops, readings, self.fallback_below(found))
             if any(used) or self.stages.fallback is not None:
                 lap("fallback")
             readings = [replace(r, words=to_page(r.words, m, cell)) for r, (_, m), cell in zip(readings, placed, cells)]

@@ -278,6 +278,34 @@ def test_fallback_rereads_low_confidence_lines():
     assert kept.text == "unsure\nunsure"  # Tesseract's reading is kept only where it is surer
 
 
+def test_prose_pages_are_those_of_long_lines():
+    long_lines = [det(40, 30 * i, 560, 30 * i + 20) for i in range(10)]  # 26 x as wide as high
+    cells = [det(40, 30 * i, 140, 30 * i + 20) for i in range(10)]  # a receipt's items: 5 x
+    assert order.prose_page(long_lines)
+    assert not order.prose_page(cells)
+    assert not order.prose_page(long_lines[:5] + cells[5:])  # half running text: a form, a receipt
+    assert not order.prose_page(long_lines[: order.PROSE_MIN_LINES - 1])  # a label's few lines are not a page of prose
+
+
+def test_pages_of_prose_fall_back_below_their_own_threshold():
+    prose = page_image([(20, 10 + 38 * i, "running text of a book page") for i in range(10)], size=(600, 400))
+    items = page_image([(20, 10 + 38 * i, "item") for i in range(10)], size=(600, 400))
+    calls = []
+
+    def tesseract_stub(crops):
+        calls.append(len(crops))
+        return [Reading("from tesseract", 0.9) for _ in crops]
+
+    stages = Stages(InkDetector(), fixed_reader("unsure", 0.6), tesseract_stub)
+    reader = Reader(ReaderConfig(fallback="tesseract", fallback_below=0.45, prose_fallback_below=0.85), stages=stages)
+    assert set(reader.read(prose).text.splitlines()) == {"from tesseract"} and calls == [10]
+    assert set(reader.read(items).text.splitlines()) == {"unsure"} and calls == [10]  # 0.6 is sure enough there
+    off = Reader(ReaderConfig(fallback="tesseract", fallback_below=0.45, prose_fallback_below=0.0), stages=stages)
+    assert set(off.read(prose).text.splitlines()) == {"unsure"} and calls == [10]
+    with pytest.raises(YocrError, match="prose-fallback-below"):
+        ReaderConfig(prose_fallback_below=1.5)
+
+
 def test_auto_fallback_runs_without_tesseract(monkeypatch):
     from yocr.pipeline import tesseract
     from yocr.pipeline.reader import fallback_reader
