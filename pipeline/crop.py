@@ -21,7 +21,7 @@ import numpy as np
 
 from yocr.core.geometry import CROP_MARGIN, Box, crop, crop_window, iou_matrix
 from yocr.core.results import Detection, Detections
-from yocr.recognizer.preprocess import to_grey
+from yocr.recognizer.preprocess import percentiles, to_grey
 
 MAX_SKEW = 8.0  # degrees; steeper "lines" are left alone (vertical text, stamps, noise)
 MIN_SKEW = 0.7  # below this a rotation costs more sharpness than it gains
@@ -63,7 +63,7 @@ def _ink(grey: np.ndarray) -> np.ndarray:
     """Ink pixels (255) of a crop, uneven light (a shadow across a photographed page) divided out first: each pixel
     over the paper around it (a max filter, after turning light-on-dark text dark), then Otsu's threshold."""
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    lo, hi = np.percentile(grey, (1, 99))
+    lo, hi = percentiles(grey, (1, 99))
     if np.median(border) < (lo + hi) / 2:
         grey = 255 - grey
     k = int(np.clip(grey.shape[0] // 6, 5, 31)) | 1
@@ -88,8 +88,8 @@ def _turn(crop: np.ndarray, rot: np.ndarray) -> np.ndarray:
     """``crop`` warped by ``rot``, the corners it uncovers filled with its paper colour (not its edge rows
     smeared outwards: those are pieces of the neighbouring lines)."""
     sample = crop[::4, ::4]  # every 16th pixel tells the paper as well, 15 x faster on a long line
-    paper = np.percentile(sample, 90, axis=(0, 1)) if crop.ndim == 3 else float(np.percentile(sample, 90))
-    value = tuple(float(v) for v in np.atleast_1d(paper))
+    channels = [sample[:, :, c] for c in range(sample.shape[2])] if sample.ndim == 3 else [sample]
+    value = tuple(float(percentiles(c, (90,))[0]) for c in channels)
     return cv2.warpAffine(crop, rot, (crop.shape[1], crop.shape[0]), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=value if len(value) > 1 else value[0])
 
@@ -122,30 +122,76 @@ def packed(boxes) -> np.ndarray:
     return share.max(axis=1) > PACKED_OVERLAP
 
 
+class Look:
+    """What the line cutting learns of one crop, each computed once when first asked for: the principal-axis skew,
+    the text angle, and the crop turned by that angle with its ink. :func:`split_stacked` and the crops cut after it
+    look at the same boxes' crops; :class:`Looks` hands both the same ``Look`` (on receipts a third of the cutting
+    time was spent twice)."""
+
+    def __init__(self, piece: np.ndarray):
+        self.piece = piece
+        self._skew: float | None = None
+        self._angle: float | None = None
+        self._turned: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def skew(self) -> float:
+        if self._skew is None:
+            self._skew = skew_angle(self.piece)
+        return self._skew
+
+    def angle(self) -> float:
+        if self._angle is None:
+            self._angle = text_angle(self.piece)
+        return self._angle
+
+    def turned(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rotation (2 x 3) by :meth:`angle` about the centre, the crop turned by it, and its ink."""
+        if self._turned is None:
+            h, w = self.piece.shape[:2]
+            rot = cv2.getRotationMatrix2D((w / 2, h / 2), self.angle(), 1.0)
+            turned = _turn(self.piece, rot)
+            self._turned = rot, turned, _ink(to_grey(turned))
+        return self._turned
+
+
+class Looks:
+    """One page's :class:`Look` per box and margin (the crop is the same: the page's pixels in the same window)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[float, ...], Look] = {}
+
+    def of(self, page: np.ndarray, box, margin: float) -> Look:
+        key = (*(float(v) for v in box), float(margin))
+        if key not in self._seen:
+            self._seen[key] = Look(crop(page, box, margin))
+        return self._seen[key]
+
+
 def straighten(crop: np.ndarray, crowded: bool = False) -> np.ndarray:
     """The crop turned so its text runs horizontally and cut down to its line (when skewed or ``crowded``)."""
     return straighten_with_transform(crop, crowded)[0]
 
 
-def straighten_with_transform(crop: np.ndarray, crowded: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`straighten`, and the affine map (2 x 3) from the straightened crop's pixels back to ``crop``'s.
+def straighten_with_transform(crop: np.ndarray | Look, crowded: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`straighten`, and the affine map (2 x 3) from the straightened crop's pixels back to ``crop``'s
+    (a crop, or its :class:`Look`).
 
     A crop is left alone unless its ink leans by ``MIN_SKEW`` to ``MAX_SKEW`` degrees or it is ``crowded`` (its box
     is :func:`packed` among others). Then it is turned by :func:`text_angle` (when that is at least ``MIN_SKEW``)
     and cut: a crowded crop to the band between line cores that holds its middle row (:func:`_bands`), another to
     the run of ink rows with the most ink, widened through faint rows (descenders, accents)."""
+    look = crop if isinstance(crop, Look) else Look(crop)
+    crop = look.piece
     identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     h, w = crop.shape[:2]
-    if h < 8 or w < 3 * h // 2 or not (crowded or MIN_SKEW <= abs(skew_angle(crop)) <= MAX_SKEW):
+    if h < 8 or w < 3 * h // 2 or not (crowded or MIN_SKEW <= abs(look.skew()) <= MAX_SKEW):
         return crop, identity
-    angle = text_angle(crop)
-    if abs(angle) >= MIN_SKEW:
-        rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-        crop = _turn(crop, rot)
+    if abs(look.angle()) >= MIN_SKEW:
+        rot, crop, ink = look.turned()
         back = cv2.invertAffineTransform(rot)
     else:
-        back = identity
-    profile = _ink(to_grey(crop)).sum(axis=1) / 255.0
+        back, ink = identity, _ink(to_grey(crop))
+    profile = ink.sum(axis=1) / 255.0
     if crowded:  # pieces of neighbours above and below: cut between the lines
         bands = _bands(profile, w)
         band = _own_band(bands, h) if bands else None
@@ -224,18 +270,21 @@ def _bands(profile: np.ndarray, width: int) -> list[tuple[int, int, float, int]]
     return bands
 
 
-def split_stacked(page: np.ndarray, found: Detections, margin: float = CROP_MARGIN) -> Detections:
+def split_stacked(page: np.ndarray, found: Detections, margin: float = CROP_MARGIN,
+                  looks: Looks | None = None) -> Detections:
     """``found`` with each box that holds several whole lines (slanted lines that the detector boxed together, as
     on a photographed page) replaced by one box per line, same score; other boxes as they are.
 
     Only boxes that are skewed or :func:`packed` are looked at: turned by :func:`text_angle`, their row profile
     shows one band of ink rows per line (rows over ``ROW_INK_SHARE`` of the width), and a box is split when at least
     two bands carry ``STACKED_SHARE`` of the heaviest band's ink and half its height (a neighbour's corner or a ruled
-    line carries less). Each new box is the page box around its band's ink, turned back."""
+    line carries less). Each new box is the page box around its band's ink, turned back. ``looks`` keeps what was
+    learnt of each crop for the crops cut afterwards (:func:`line_crops_with_transforms`)."""
+    looks = looks if looks is not None else Looks()
     crowded = packed([d.box for d in found])
     kept, parts = [], []
     for d, busy in zip(found, crowded):
-        pieces = _stacked_parts(page, d.box, bool(busy), margin)
+        pieces = _stacked_parts(page, d.box, bool(busy), margin, looks)
         parts.extend(Detection(b, d.score) for b in pieces) if pieces else kept.append(d)
     if not parts:
         return found
@@ -245,15 +294,12 @@ def split_stacked(page: np.ndarray, found: Detections, margin: float = CROP_MARG
     return Detections(kept, scene=found.scene)
 
 
-def _stacked_parts(page: np.ndarray, box, crowded: bool, margin: float) -> list[Box]:
-    piece = crop(page, box, margin)
-    h, w = piece.shape[:2]
-    if h < 16 or w < 3 * h // 2 or not (crowded or MIN_SKEW <= abs(skew_angle(piece)) <= MAX_SKEW):
+def _stacked_parts(page: np.ndarray, box, crowded: bool, margin: float, looks: Looks) -> list[Box]:
+    look = looks.of(page, box, margin)
+    h, w = look.piece.shape[:2]
+    if h < 16 or w < 3 * h // 2 or not (crowded or MIN_SKEW <= abs(look.skew()) <= MAX_SKEW):
         return []
-    angle = text_angle(piece)
-    rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    turned = _turn(piece, rot)
-    ink = _ink(to_grey(turned))
+    rot, _, ink = look.turned()
     profile = ink.sum(axis=1) / 255.0
     on = profile > ROW_INK_SHARE * w
     edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
@@ -284,18 +330,20 @@ def line_crops(page: np.ndarray, boxes, margin: float = CROP_MARGIN, deskew: boo
     return [c for c, _ in line_crops_with_transforms(page, boxes, margin, deskew)]
 
 
-def line_crops_with_transforms(page: np.ndarray, boxes, margin: float = CROP_MARGIN,
-                               deskew: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
+def line_crops_with_transforms(page: np.ndarray, boxes, margin: float = CROP_MARGIN, deskew: bool = True,
+                               looks: Looks | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """:func:`line_crops`, each with the affine map (2 x 3) from its pixels to the page's (through the margin and
     the straightening), so that what is found in a crop (word boxes) can be placed on the page. ``boxes`` are all
-    the boxes of the page: whether a box is :func:`packed` depends on the others."""
+    the boxes of the page: whether a box is :func:`packed` depends on the others. ``looks``: what
+    :func:`split_stacked` learnt of the same crops."""
     out = []
     boxes = list(boxes)
     crowded = packed(boxes)
+    looks = looks if looks is not None else Looks()
     for box, busy in zip(boxes, crowded):
         xa, ya, _, _ = crop_window(box, page.shape[1], page.shape[0], margin)
-        piece = crop(page, box, margin)
-        piece, matrix = straighten_with_transform(piece, bool(busy)) if deskew else (piece, np.eye(2, 3))
+        look = looks.of(page, box, margin)
+        piece, matrix = straighten_with_transform(look, bool(busy)) if deskew else (look.piece, np.eye(2, 3))
         matrix = np.array(matrix, dtype=np.float64)
         matrix[:, 2] += (xa, ya)
         out.append((piece, matrix))

@@ -22,7 +22,7 @@ from yocr.core.results import Detection, Detections, Line, Page, Reading
 from yocr.errors import CheckpointError, YocrError
 from yocr.pipeline import order
 from yocr.pipeline.clean import Cleaner
-from yocr.pipeline.crop import line_crops_with_transforms, split_stacked
+from yocr.pipeline.crop import Looks, line_crops_with_transforms, split_stacked
 from yocr.pipeline.words import after_cleaning, to_page
 
 log = logging.getLogger(__name__)
@@ -319,11 +319,12 @@ class Reader:
             found = detect(self.stages, image)
             lap("detect")
             timings.update(detector_steps(self.stages))
+            looks = Looks()  # each crop's angle and ink, learnt once for the split and the crops
             if self.config.deskew:  # counted in "crop": the lines are cut apart there too
-                found = split_stacked(image.bgr, found, self.config.margin)
+                found = split_stacked(image.bgr, found, self.config.margin, looks)
             rows = group_rows(found)
             cells = [d.box for row in rows for d in row]
-            placed = line_crops_with_transforms(image.bgr, cells, self.config.margin, self.config.deskew)
+            placed = line_crops_with_transforms(image.bgr, cells, self.config.margin, self.config.deskew, looks)
             crops = [crop for crop, _ in placed]
             lap("crop")
             readings = recognise(self.stages, crops, found.scene)

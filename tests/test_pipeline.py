@@ -18,7 +18,9 @@ from typer.testing import CliRunner
 from yocr.errors import ImageLoadError, YocrError
 from yocr.pipeline import load, order, reader as reader_mod
 from yocr.pipeline.clean import Cleaner, read_rules
-from yocr.pipeline.crop import packed, skew_angle, split_stacked, straighten, text_angle
+from yocr.pipeline.crop import (
+    Looks, line_crops_with_transforms, packed, skew_angle, split_stacked, straighten, text_angle,
+)
 from yocr.pipeline.reader import Reader, ReaderConfig, Stages
 from yocr.pipeline.run import RunOptions, run
 from yocr.core import image as image_mod
@@ -239,6 +241,27 @@ def test_a_box_around_three_slanted_lines_is_split_into_three():
     assert overlap.diagonal().min() > 0.75  # each part is its own line's box, mapped back to the page
     level = Detection((40, 120, 40 + lines[0].shape[1], 120 + lines[0].shape[0]))
     assert list(split_stacked(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR), Detections([level]))) == [level]
+
+
+def test_crops_cut_after_the_split_reuse_its_looks_and_match_a_fresh_cut():
+    # slanted, packed lines: the split and the crops both turn each box's crop; shared looks change nothing
+    texts = ("a photographed page whose lines", "are set close and slanted by three", "degrees so their boxes overlap")
+    lines = [render_line(t, size=28, pad=0) for t in texts]
+    page = np.full((400, 900), 255, np.uint8)
+    for k, line in enumerate(lines):
+        page[120 + 36 * k : 120 + 36 * k + line.shape[0], 40 : 40 + line.shape[1]] = line
+    rot = cv2.getRotationMatrix2D((450, 200), 3.0, 1.0)
+    turned = cv2.cvtColor(cv2.warpAffine(page, rot, (900, 400), borderValue=255), cv2.COLOR_GRAY2BGR)
+    boxes = [Detection((30, 110 + 36 * k, 60 + lines[k].shape[1], 165 + 36 * k)) for k in range(3)]
+    looks = Looks()
+    found = split_stacked(turned, Detections(boxes), looks=looks)
+    cells = [d.box for d in found]
+    shared = line_crops_with_transforms(turned, cells, looks=looks)
+    fresh = line_crops_with_transforms(turned, cells)
+    assert packed(cells).all() and len(shared) == len(fresh) == 3
+    for (a, ma), (b, mb) in zip(shared, fresh):
+        assert np.array_equal(a, b) and np.allclose(ma, mb)
+    assert looks.of(turned, cells[0], 0.1) is looks.of(turned, cells[0], 0.1)  # one look per box and margin
 
 
 def test_packed_boxes_are_those_whose_heights_overlap():

@@ -15,7 +15,7 @@ from yocr.core.alphabet import PRINTABLE_ASCII
 from yocr.recognizer.charset import Charset
 from yocr.recognizer.config import ModelConfig, TrainConfig
 from yocr.recognizer.model import CRNN
-from yocr.recognizer.preprocess import WIDTH_STRIDE
+from yocr.recognizer.preprocess import WIDTH_STRIDE, percentiles
 from yocr.recognizer.predictor import Recognizer
 from yocr.recognizer.train import CaseBlindCTC, train
 
@@ -283,3 +283,12 @@ def test_word_boxes_can_be_left_out_without_changing_the_reading():
     assert run_options(["a.jpg"], Path("out"), False, False, "txt,alto", None, False, False, 0)[1].needs_words
     assert RunOptions("out", json=True).needs_words and RunOptions("out", formats=("hocr",)).needs_words
     assert RunOptions("out", overlay=True, overlay_words=True).needs_words
+
+
+def test_percentiles_from_the_histogram_equal_numpys():
+    rng = np.random.default_rng(7)
+    for k in range(300):
+        h, w = rng.integers(1, 60), rng.integers(1, 300)
+        image = (rng.integers(0, 256, (h, w)) if k % 2 else np.clip(rng.normal(190, 50, (h, w)), 0, 255)).astype(np.uint8)
+        for qs in ((1, 99), (90,), (50,), (0, 100)):
+            assert np.array_equal(percentiles(image, qs), np.percentile(image, qs))
