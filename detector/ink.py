@@ -311,10 +311,7 @@ def _uncovered_segments(boxes: np.ndarray, ink: np.ndarray, heights: np.ndarray,
     import cv2
 
     height, width = ink.shape
-    free = ink.copy()
-    pad = rule.box_pad
-    for x0, y0, x1, y1 in np.round(boxes).astype(int):
-        free[max(0, y0 - pad):max(0, y1 + pad + 1), max(0, x0 - pad):max(0, x1 + pad + 1)] = 0
+    free = uncovered(boxes, ink, rule.box_pad)
     join = max(1, int(rule.join * np.median(heights)))
     closed = cv2.morphologyEx(free, cv2.MORPH_CLOSE, np.ones((1, join), np.uint8))
     count, _, stats, _ = components(closed)
@@ -362,3 +359,79 @@ def _same_background(grey, x, w, top, bottom, line, contrast: float, rule: LoneR
     if not left.size or not right.size:
         return False
     return abs(float(np.median(left)) - float(np.median(right))) <= rule.sides * max(1.0, contrast)
+
+
+@dataclass(frozen=True)
+class LostRule:
+    """When uncovered ink is a whole line the detector left out of a column of lines (see :func:`lost_lines`);
+    lengths are x the page's median line-box height."""
+
+    min_width: float = 4.0  # at least this wide (shorter pieces are :func:`lone_segments`' business)
+    low: float = 0.45  # at least this tall ...
+    high: float = 1.0  # ... and at most this tall: one line, not two
+    fill: float = 0.3  # its ink, words joined, fills at least this share of its rectangle
+    join: float = 1.0  # words closer than this are one line (the row rule of the training targets)
+    reach: float = 1.0  # a line box within this distance above or below it ...
+    overlap: float = 0.5  # ... spans at least this share of its width
+    faint: float = 0.5  # as dark as text (as in :class:`LoneRule`)
+    glyph: float = 0.3  # its blobs of ink are this tall in the median: glyphs, not a dashed rule or a halftone tint
+    pad: float = 0.1  # the new box's margin left and right
+    box_pad: int = 2  # pixels around existing boxes that do not count as uncovered
+
+
+def lost_lines(boxes: np.ndarray, ink: np.ndarray, grey: np.ndarray, rule: LostRule = LostRule()) -> np.ndarray:
+    """Boxes for whole lines of text that the detector left out between the lines it found.
+
+    On dense pages the network now and then skips one line of a paragraph, or boxes only part of it. Uncovered ink
+    (``ink`` outside ``boxes``, words joined across gaps under ``join`` x the median line height) becomes a line box
+    when it is ``min_width`` x that height wide or more, ``low``..``high`` x as tall, fills ``fill`` of its rectangle,
+    is as dark as text (as :func:`lone_segments` tests it), is made of glyphs (its blobs of ink are ``glyph`` x the
+    height tall in the median, where a dashed rule's or a halftone tint's are specks), and a line box lies within
+    ``reach`` x the height above
+    or below it across ``overlap`` of its width: a line among lines of the same column, not a logo, a drawing or a
+    signature standing apart. The new box is as tall as the median line box, centred on the ink, and as wide as the
+    ink plus ``pad`` x the height on each side. Nothing is added where the threshold does not see the text
+    (:func:`sees_text`). Returns the new boxes only, ``(n, 4)``.
+    """
+    import cv2
+
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if not len(boxes) or np.median(boxes[:, 3] - boxes[:, 1]) < MIN_LINE or not sees_text(boxes, ink):
+        return np.zeros((0, 4), np.float64)
+    line = float(np.median(boxes[:, 3] - boxes[:, 1]))
+    free = uncovered(boxes, ink, rule.box_pad)
+    closed = cv2.morphologyEx(free, cv2.MORPH_CLOSE, np.ones((1, max(1, int(rule.join * line))), np.uint8))
+    count, _, stats, _ = components(closed)
+    x, y, w, h, area = stats[1:count].T
+    plausible = (w >= rule.min_width * line) & (h >= rule.low * line) & (h <= rule.high * line)
+    plausible &= area >= rule.fill * w * h
+    text_grey, paper_grey = float(np.median(grey[ink > 0])), float(np.median(grey))
+    found = []
+    for x, y, w, h, _ in stats[1:count][plausible]:
+        if not _among_lines(boxes, x, y, w, h, line, rule):
+            continue
+        glyphs = grey[y:y + h, x:x + w][free[y:y + h, x:x + w] > 0]
+        if not len(glyphs) or np.median(glyphs) > text_grey + rule.faint * (paper_grey - text_grey):
+            continue
+        blobs = components(np.ascontiguousarray(free[y:y + h, x:x + w]))[2][1:, cv2.CC_STAT_HEIGHT]
+        if not len(blobs) or np.median(blobs) < rule.glyph * line:
+            continue
+        centre = y + h / 2
+        found.append((x - rule.pad * line, centre - line / 2, x + w + rule.pad * line, centre + line / 2))
+    height, width = ink.shape
+    return clip_boxes(np.array(found, dtype=np.float64).reshape(-1, 4), width, height)
+
+
+def uncovered(boxes: np.ndarray, ink: np.ndarray, pad: int) -> np.ndarray:
+    """The ink outside every box (each grown by ``pad`` pixels)."""
+    free = ink.copy()
+    for x0, y0, x1, y1 in np.round(boxes).astype(int):
+        free[max(0, y0 - pad):max(0, y1 + pad + 1), max(0, x0 - pad):max(0, x1 + pad + 1)] = 0
+    return free
+
+
+def _among_lines(boxes: np.ndarray, x: int, y: int, w: int, h: int, line: float, rule: LostRule) -> bool:
+    """Whether a line box lies just above or below the ink ``(x, y, w, h)``, across most of its width."""
+    gap = np.maximum(boxes[:, 1] - (y + h), y - boxes[:, 3])
+    shared = np.minimum(boxes[:, 2], x + w) - np.maximum(boxes[:, 0], x)
+    return bool(np.any((gap <= rule.reach * line) & (shared >= rule.overlap * w)))

@@ -26,7 +26,7 @@ from yocr.detector import ultra
 from yocr.errors import YocrError
 from yocr.detector.boxes import TILE_OVERLAP, from_arrays, merge_line_boxes, tiles, touches_inner_border
 from yocr.detector.ink import (
-    SCENE_OUTSIDE, drop_blank, ink_mask, ink_outside, lone_segments, snap_to_ink, speck_size, split_at_gaps,
+    SCENE_OUTSIDE, drop_blank, ink_mask, ink_outside, lone_segments, lost_lines, snap_to_ink, speck_size, split_at_gaps,
 )
 from yocr.detector.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
 
@@ -170,7 +170,7 @@ class Detector:
             boxes, scores = split_at_gaps(boxes, scores, ink)
             boxes, scores = drop_blank(boxes, scores, ink)
         if ink is not None and grey is not None and self.lone and len(boxes):
-            found = lone_segments(boxes, ink, grey)
+            found = np.concatenate([lone_segments(boxes, ink, grey), lost_lines(boxes, ink, grey)])
             boxes = np.concatenate([boxes, found])
             scores = np.concatenate([scores, np.full(len(found), self.conf)])
         if ink_scale != 1.0:

@@ -570,3 +570,54 @@ def test_large_pages_get_the_ink_steps_on_a_shrunk_copy_with_boxes_in_page_pixel
     assert len(shrunk) == len(full) == 3
     np.testing.assert_allclose(shrunk, full, atol=12)  # page pixels either way (a shrunk pixel is 2.2 of them)
     assert max(b[2] for b in shrunk) <= big.shape[1] and max(b[3] for b in shrunk) <= big.shape[0]
+
+
+def _paragraph(missing: int = 3, rule: bool = False):
+    """A white page of six printed lines, 40 px apart, and the detector's boxes of all but line ``missing``; with
+    ``rule``, that line is a dashed rule instead of text."""
+    page = np.full((320, 900, 3), 255, np.uint8)
+    texts = ["the detector now and then", "skips one line of a long", "paragraph on a dense page",
+             "and the ink shows it there", "between the lines it found", "above and below it all"]
+    boxes = []
+    for k, text in enumerate(texts):
+        y = 60 + 40 * k
+        if k == missing and rule:
+            for x in range(40, 560, 24):
+                cv2.line(page, (x, y - 8), (x + 12, y - 8), (0, 0, 0), 2)
+        else:
+            cv2.putText(page, text, (40, y), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2)
+        if k != missing:
+            width = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.9, 2)[0][0]
+            boxes.append([34.0, y - 26.0, 46.0 + width, y + 8.0])
+    return cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), np.array(boxes)
+
+
+def test_lost_lines_boxes_a_line_the_detector_skipped_between_others():
+    from yocr.detector.ink import ink_mask, lost_lines
+
+    grey, boxes = _paragraph()
+    found = lost_lines(boxes, ink_mask(grey), grey)
+    assert found.shape == (1, 4)
+    x0, y0, x1, y1 = found[0]
+    cols = np.nonzero((grey[160:185] < 128).any(axis=0))[0]  # the skipped line's ink (baseline at y = 180)
+    assert x0 < cols[0] and x1 > cols[-1]  # the whole line, not a piece of it
+    assert y0 < 160 and y1 > 180  # around its glyphs
+    assert y1 - y0 == pytest.approx(np.median(boxes[:, 3] - boxes[:, 1]))
+    assert lost_lines(boxes, ink_mask(grey), grey).tolist() == found.tolist()
+    # all lines boxed: nothing to add; a dashed rule where the line was: not text
+    full, every = _paragraph(missing=-1)
+    assert lost_lines(every, ink_mask(full), full).shape == (0, 4)
+    dashed, around = _paragraph(rule=True)
+    assert lost_lines(around, ink_mask(dashed), dashed).shape == (0, 4)
+
+
+def test_lost_lines_leaves_text_that_stands_apart_from_the_found_lines():
+    from yocr.detector.ink import ink_mask, lost_lines
+
+    grey, boxes = _paragraph()
+    first = boxes[:1]  # only the first line boxed: of the five unboxed lines, just the one right below it is taken
+    found = lost_lines(first, ink_mask(grey), grey)
+    assert found.shape == (1, 4) and 74 < (found[0, 1] + found[0, 3]) / 2 < 106  # line 2's centre: y ~ 91
+    narrow = boxes.copy()
+    narrow[:, 2] = narrow[:, 0] + 60  # boxes spanning a tenth of the line's width: not its column
+    assert lost_lines(narrow, ink_mask(grey), grey).shape == (0, 4)
