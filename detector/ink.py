@@ -401,17 +401,19 @@ def lost_lines(boxes: np.ndarray, ink: np.ndarray, grey: np.ndarray, rule: LostR
     line = float(np.median(boxes[:, 3] - boxes[:, 1]))
     free = uncovered(boxes, ink, rule.box_pad)
     closed = cv2.morphologyEx(free, cv2.MORPH_CLOSE, np.ones((1, max(1, int(rule.join * line))), np.uint8))
-    count, _, stats, _ = components(closed)
-    x, y, w, h, area = stats[1:count].T
+    stats = _banded_blobs(closed, rule.fill * rule.min_width * line, int(rule.high * line))
+    x, y, w, h, area = stats.T
     plausible = (w >= rule.min_width * line) & (h >= rule.low * line) & (h <= rule.high * line)
     plausible &= area >= rule.fill * w * h
-    text_grey, paper_grey = float(np.median(grey[ink > 0])), float(np.median(grey))
+    greys: list[float] = []  # the page's typical ink and paper greys, once a segment needs them
     found = []
-    for x, y, w, h, _ in stats[1:count][plausible]:
+    for x, y, w, h, _ in stats[plausible]:
         if not _among_lines(boxes, x, y, w, h, line, rule):
             continue
+        if not greys:
+            greys += [float(np.median(grey[ink > 0])), float(np.median(grey))]
         glyphs = grey[y:y + h, x:x + w][free[y:y + h, x:x + w] > 0]
-        if not len(glyphs) or np.median(glyphs) > text_grey + rule.faint * (paper_grey - text_grey):
+        if not len(glyphs) or np.median(glyphs) > greys[0] + rule.faint * (greys[1] - greys[0]):
             continue
         blobs = components(np.ascontiguousarray(free[y:y + h, x:x + w]))[2][1:, cv2.CC_STAT_HEIGHT]
         if not len(blobs) or np.median(blobs) < rule.glyph * line:
@@ -420,6 +422,28 @@ def lost_lines(boxes: np.ndarray, ink: np.ndarray, grey: np.ndarray, rule: LostR
         found.append((x - rule.pad * line, centre - line / 2, x + w + rule.pad * line, centre + line / 2))
     height, width = ink.shape
     return clip_boxes(np.array(found, dtype=np.float64).reshape(-1, 4), width, height)
+
+
+def _banded_blobs(mask: np.ndarray, least: float, tallest: int) -> np.ndarray:
+    """``(x, y, w, h, area)`` of every blob of ``mask`` at most ``tallest`` rows high that crosses a row of the mask
+    with ``least`` pixels or more, as :func:`components` over the whole mask finds them (and maybe other whole blobs
+    near them), from the bands of rows around such rows only (a receipt has a few, a page of lines a dozen; the whole
+    mask took 4 ms). A blob touching the edge of its band may go on beyond it and is left out: the blobs sought lie
+    at least ``tallest`` rows inside."""
+    heavy = np.count_nonzero(mask, axis=1) >= least
+    if not heavy.any():
+        return np.zeros((0, 5), np.int64)
+    reach = 2 * tallest + 1
+    near = np.convolve(heavy.astype(np.int32), np.ones(2 * reach + 1, np.int32), mode="same") > 0
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], near.astype(np.int8), [0]])))
+    out = []
+    for top, bottom in zip(edges[::2], edges[1::2]):
+        count, _, stats, _ = components(np.ascontiguousarray(mask[top:bottom]))
+        stats = stats[1:count].astype(np.int64)
+        inside = ((stats[:, 1] > 0) | (top == 0)) & ((stats[:, 1] + stats[:, 3] < bottom - top) | (bottom == len(mask)))
+        stats[:, 1] += top
+        out.append(stats[inside])
+    return np.concatenate(out)
 
 
 def uncovered(boxes: np.ndarray, ink: np.ndarray, pad: int) -> np.ndarray:

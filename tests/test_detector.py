@@ -621,3 +621,20 @@ def test_lost_lines_leaves_text_that_stands_apart_from_the_found_lines():
     narrow = boxes.copy()
     narrow[:, 2] = narrow[:, 0] + 60  # boxes spanning a tenth of the line's width: not its column
     assert lost_lines(narrow, ink_mask(grey), grey).shape == (0, 4)
+
+
+def test_banded_blobs_are_the_short_wide_blobs_of_the_whole_mask():
+    from yocr.detector.ink import _banded_blobs, components
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        mask = np.zeros((300, 400), np.uint8)
+        for _ in range(12):  # bars of every size: short and wide ones sought, tall ones (columns, drawings) not
+            x, y = rng.integers(0, 380), rng.integers(0, 290)
+            mask[y:y + rng.integers(2, 60), x:x + rng.integers(3, 200)] = 1
+        count, _, stats, _ = components(mask)
+        stats = stats[1:count]
+        heavy = np.count_nonzero(mask, axis=1) >= 40  # rows of the mask with 40 pixels or more
+        wanted = {tuple(s) for s in stats if s[3] <= 20 and heavy[s[1]:s[1] + s[3]].any()}
+        got = {tuple(s) for s in _banded_blobs(mask, 40, 20)}
+        assert wanted <= got <= {tuple(s) for s in stats}  # every blob sought, and whole blobs only (none cut short)
