@@ -396,6 +396,8 @@ def lost_lines(boxes: np.ndarray, ink: np.ndarray, grey: np.ndarray, rule: LostR
     import cv2
 
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if grey.shape != ink.shape:
+        raise ValueError(f"grey image {grey.shape} and ink mask {ink.shape} differ in shape")
     if not len(boxes) or np.median(boxes[:, 3] - boxes[:, 1]) < MIN_LINE or not sees_text(boxes, ink):
         return np.zeros((0, 4), np.float64)
     line = float(np.median(boxes[:, 3] - boxes[:, 1]))
@@ -434,7 +436,7 @@ def _banded_blobs(mask: np.ndarray, least: float, tallest: int) -> np.ndarray:
     if not heavy.any():
         return np.zeros((0, 5), np.int64)
     reach = 2 * tallest + 1
-    near = np.convolve(heavy.astype(np.int32), np.ones(2 * reach + 1, np.int32), mode="same") > 0
+    near = np.convolve(heavy.astype(np.int32), np.ones(2 * reach + 1, np.int32))[reach:reach + len(heavy)] > 0
     edges = np.flatnonzero(np.diff(np.concatenate([[0], near.astype(np.int8), [0]])))
     out = []
     for top, bottom in zip(edges[::2], edges[1::2]):

@@ -74,7 +74,7 @@ class Detector:
         max_det: int = MAX_DET,
         merge: bool = True,
         snap: bool = True,
-        lone: bool = True,
+        lone: bool = True,  # box the text the network left out: lone segments and lost lines (detector/ink.py)
         runtime: str = "auto",
     ):
         path = Path(weights) if weights else DEFAULT_WEIGHTS

@@ -28,7 +28,8 @@ Fallback = Annotated[str, typer.Option(help="Tesseract re-reads the lines the CR
                                             "reading where surer: 'auto' (when installed), 'tesseract', 'none'.")]
 FallbackBelow = Annotated[float, typer.Option(help="CRNN confidence below which --fallback re-reads a line.")]
 ProseFallbackBelow = Annotated[float, typer.Option(help="The same on a page of prose (most of its lines long "
-                                                        "lines of running text), where Tesseract's word lists help.")]
+                                                        "lines of running text), where Tesseract's word lists help; "
+                                                        "the higher of the two applies there (0: as elsewhere).")]
 JsonOut = Annotated[bool, typer.Option("--json", help="Also write NAME.json: boxes, text, confidences, timings.")]
 Overlay = Annotated[bool, typer.Option(help="Also write NAME.overlay.png: the image with boxes and text drawn "
                                             "('--overlay words' draws each word's box too).")]
@@ -96,8 +97,8 @@ def run_cmd(
     try:
         config = ReaderConfig(
             engine=engine, recognizer=recognizer, fallback=fallback, fallback_below=fallback_below,
-            prose_fallback_below=prose_fallback_below, detector_weights=detector_weights, recognizer_weights=recognizer_weights, imgsz=imgsz, conf=conf,
-            tile=tile, margin=margin, deskew=deskew, batch_size=batch_size, allow=allow,
+            prose_fallback_below=prose_fallback_below, detector_weights=detector_weights,
+            recognizer_weights=recognizer_weights, imgsz=imgsz, conf=conf, tile=tile, margin=margin, deskew=deskew, batch_size=batch_size, allow=allow,
             rules=str(rules) if rules else None, device=device, runtime=runtime,
         )
         inputs, opts = run_options(inputs, out, json_out, overlay, formats, pdf_combine, split_pages, overwrite,

@@ -89,7 +89,8 @@ def _turn(crop: np.ndarray, rot: np.ndarray) -> np.ndarray:
     smeared outwards: those are pieces of the neighbouring lines)."""
     sample = crop[::4, ::4]  # every 16th pixel tells the paper as well, 15 x faster on a long line
     channels = [sample[:, :, c] for c in range(sample.shape[2])] if sample.ndim == 3 else [sample]
-    value = tuple(float(percentiles(c, (90,))[0]) for c in channels)
+    level = percentiles if sample.dtype == np.uint8 else np.percentile  # the histogram needs 8-bit pixels
+    value = tuple(float(level(c, (90,))[0]) for c in channels)
     return cv2.warpAffine(crop, rot, (crop.shape[1], crop.shape[0]), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=value if len(value) > 1 else value[0])
 
@@ -155,7 +156,8 @@ class Look:
 
 
 class Looks:
-    """One page's :class:`Look` per box and margin (the crop is the same: the page's pixels in the same window)."""
+    """One page's :class:`Look` per box and margin (the crop is the same: the page's pixels in the same window).
+    The key holds no page: use one ``Looks`` per page, as :meth:`yocr.pipeline.reader.Reader.read_page` does."""
 
     def __init__(self) -> None:
         self._seen: dict[tuple[float, ...], Look] = {}

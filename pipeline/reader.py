@@ -42,7 +42,8 @@ class ReaderConfig:
     # it is surer. "auto": when Tesseract is installed; "tesseract": always (an error without it); "none": never.
     fallback: str = "auto"
     fallback_below: float = FALLBACK_BELOW
-    # ... and on a page of running text (order.prose_page), below this: Tesseract's word lists help it on prose
+    # ... and on a page of running text (order.prose_page), below the higher of the two: Tesseract's word lists help
+    # it on prose (0: no other threshold there)
     prose_fallback_below: float = PROSE_FALLBACK_BELOW
     detector_weights: str | None = None
     recognizer_weights: str | None = None

@@ -609,6 +609,9 @@ def test_lost_lines_boxes_a_line_the_detector_skipped_between_others():
     assert lost_lines(every, ink_mask(full), full).shape == (0, 4)
     dashed, around = _paragraph(rule=True)
     assert lost_lines(around, ink_mask(dashed), dashed).shape == (0, 4)
+    assert lost_lines(np.zeros((0, 4)), ink_mask(grey), grey).shape == (0, 4)  # no line found: no column to look in
+    with pytest.raises(ValueError, match="differ in shape"):
+        lost_lines(boxes, ink_mask(grey), grey[:-1])
 
 
 def test_lost_lines_leaves_text_that_stands_apart_from_the_found_lines():
@@ -627,14 +630,20 @@ def test_banded_blobs_are_the_short_wide_blobs_of_the_whole_mask():
     from yocr.detector.ink import _banded_blobs, components
 
     rng = np.random.default_rng(3)
-    for _ in range(20):
-        mask = np.zeros((300, 400), np.uint8)
+    for k in range(80):
+        rows = 300 if k < 20 else int(rng.integers(3, 80))  # short masks too: a label of two lines
+        tallest = 20 if k < 40 else int(rng.integers(1, 25))
+        mask = np.zeros((rows, 400), np.uint8)
         for _ in range(12):  # bars of every size: short and wide ones sought, tall ones (columns, drawings) not
-            x, y = rng.integers(0, 380), rng.integers(0, 290)
+            x, y = rng.integers(0, 380), rng.integers(0, rows)
             mask[y:y + rng.integers(2, 60), x:x + rng.integers(3, 200)] = 1
         count, _, stats, _ = components(mask)
         stats = stats[1:count]
         heavy = np.count_nonzero(mask, axis=1) >= 40  # rows of the mask with 40 pixels or more
-        wanted = {tuple(s) for s in stats if s[3] <= 20 and heavy[s[1]:s[1] + s[3]].any()}
-        got = {tuple(s) for s in _banded_blobs(mask, 40, 20)}
+        wanted = {tuple(s) for s in stats if s[3] <= tallest and heavy[s[1]:s[1] + s[3]].any()}
+        got = {tuple(s) for s in _banded_blobs(mask, 40, tallest)}
         assert wanted <= got <= {tuple(s) for s in stats}  # every blob sought, and whole blobs only (none cut short)
+    short = np.zeros((7, 200), np.uint8)  # a mask shorter than the band around its rows (a small label)
+    short[1:7, 162:200] = 1
+    short[6, 53:105] = 1  # row 6 has 90 pixels: the blob at the right crosses it
+    assert (162, 1, 38, 6, 228) in {tuple(s) for s in _banded_blobs(short, 40, 16)}

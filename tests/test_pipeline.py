@@ -18,13 +18,14 @@ from typer.testing import CliRunner
 from yocr.errors import ImageLoadError, YocrError
 from yocr.pipeline import load, order, reader as reader_mod
 from yocr.pipeline.clean import Cleaner, read_rules
+from yocr.pipeline import crop as crop_mod
 from yocr.pipeline.crop import (
     Looks, line_crops_with_transforms, packed, skew_angle, split_stacked, straighten, text_angle,
 )
 from yocr.pipeline.reader import Reader, ReaderConfig, Stages
 from yocr.pipeline.run import RunOptions, run
 from yocr.core import image as image_mod
-from yocr.core.geometry import Box, iou_matrix
+from yocr.core.geometry import CROP_MARGIN, Box, iou_matrix
 from yocr.core.image import PageImage
 from yocr.core.results import Detection, Detections, Reading
 
@@ -256,12 +257,21 @@ def test_crops_cut_after_the_split_reuse_its_looks_and_match_a_fresh_cut():
     looks = Looks()
     found = split_stacked(turned, Detections(boxes), looks=looks)
     cells = [d.box for d in found]
+    kept = [c for c in cells if c in [b.box for b in boxes]]  # boxes the split left whole (the others were split)
+    assert kept and all(looks.of(turned, c, CROP_MARGIN)._turned is not None for c in kept)  # turned there already
     shared = line_crops_with_transforms(turned, cells, looks=looks)
     fresh = line_crops_with_transforms(turned, cells)
     assert packed(cells).all() and len(shared) == len(fresh) == 3
     for (a, ma), (b, mb) in zip(shared, fresh):
-        assert np.array_equal(a, b) and np.allclose(ma, mb)
-    assert looks.of(turned, cells[0], 0.1) is looks.of(turned, cells[0], 0.1)  # one look per box and margin
+        assert np.array_equal(a, b) and np.array_equal(ma, mb)
+    # the corners a turn uncovers take the crop's paper colour: the 90th percentile, as numpy's own gives it
+    crop_bgr = np.ascontiguousarray(turned[120:200, 30:600])
+    rot = cv2.getRotationMatrix2D((285, 40), 5.0, 1.0)
+    sample = crop_bgr[::4, ::4]
+    paper = tuple(float(v) for v in np.percentile(sample, 90, axis=(0, 1)))
+    expected = cv2.warpAffine(crop_bgr, rot, (570, 80), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                              borderValue=paper)
+    assert np.array_equal(crop_mod._turn(crop_bgr, rot), expected)
 
 
 def test_packed_boxes_are_those_whose_heights_overlap():
@@ -325,6 +335,8 @@ def test_pages_of_prose_fall_back_below_their_own_threshold():
     assert set(reader.read(items).text.splitlines()) == {"unsure"} and calls == [10]  # 0.6 is sure enough there
     off = Reader(ReaderConfig(fallback="tesseract", fallback_below=0.45, prose_fallback_below=0.0), stages=stages)
     assert set(off.read(prose).text.splitlines()) == {"unsure"} and calls == [10]
+    higher = Reader(ReaderConfig(fallback="tesseract", fallback_below=0.7, prose_fallback_below=0.5), stages=stages)
+    assert set(higher.read(items).text.splitlines()) == {"from tesseract"} and calls == [10, 10]  # 0.7 everywhere
     with pytest.raises(YocrError, match="prose-fallback-below"):
         ReaderConfig(prose_fallback_below=1.5)
 
