@@ -221,14 +221,20 @@ def test_a_packed_slanted_line_is_cut_from_its_neighbours():
     assert abs(skew_angle(line)) < 1.0
 
 
-def test_a_box_around_three_slanted_lines_is_split_into_three():
-    texts = ("three lines of a page photographed", "at an angle that the detector boxed", "together as one line 12.50")
+def slanted_page(texts, spacing: int, angle: float):
+    """The lines of ``texts`` rendered ``spacing`` px apart on a 900 x 400 page from y = 120, x = 40, and that page
+    turned by ``angle`` degrees about its centre: ``(lines, page, rotation, turned page in BGR)``."""
     lines = [render_line(t, size=28, pad=0) for t in texts]
     page = np.full((400, 900), 255, np.uint8)
     for k, line in enumerate(lines):
-        page[120 + 45 * k : 120 + 45 * k + line.shape[0], 40 : 40 + line.shape[1]] = line
-    rot = cv2.getRotationMatrix2D((450, 200), 4.0, 1.0)
-    turned = cv2.cvtColor(cv2.warpAffine(page, rot, (900, 400), borderValue=255), cv2.COLOR_GRAY2BGR)
+        page[120 + spacing * k : 120 + spacing * k + line.shape[0], 40 : 40 + line.shape[1]] = line
+    rot = cv2.getRotationMatrix2D((450, 200), angle, 1.0)
+    return lines, page, rot, cv2.cvtColor(cv2.warpAffine(page, rot, (900, 400), borderValue=255), cv2.COLOR_GRAY2BGR)
+
+
+def test_a_box_around_three_slanted_lines_is_split_into_three():
+    texts = ("three lines of a page photographed", "at an angle that the detector boxed", "together as one line 12.50")
+    lines, page, rot, turned = slanted_page(texts, 45, 4.0)
     truths = []  # each line's own box on the turned page: its four corners turned
     for k, line in enumerate(lines):
         x0, y0, x1, y1 = 40, 120 + 45 * k, 40 + line.shape[1], 120 + 45 * k + line.shape[0]
@@ -247,12 +253,7 @@ def test_a_box_around_three_slanted_lines_is_split_into_three():
 def test_crops_cut_after_the_split_reuse_its_looks_and_match_a_fresh_cut():
     # slanted, packed lines: the split and the crops both turn each box's crop; shared looks change nothing
     texts = ("a photographed page whose lines", "are set close and slanted by three", "degrees so their boxes overlap")
-    lines = [render_line(t, size=28, pad=0) for t in texts]
-    page = np.full((400, 900), 255, np.uint8)
-    for k, line in enumerate(lines):
-        page[120 + 36 * k : 120 + 36 * k + line.shape[0], 40 : 40 + line.shape[1]] = line
-    rot = cv2.getRotationMatrix2D((450, 200), 3.0, 1.0)
-    turned = cv2.cvtColor(cv2.warpAffine(page, rot, (900, 400), borderValue=255), cv2.COLOR_GRAY2BGR)
+    lines, _, _, turned = slanted_page(texts, 36, 3.0)
     boxes = [Detection((30, 110 + 36 * k, 60 + lines[k].shape[1], 165 + 36 * k)) for k in range(3)]
     looks = Looks()
     found = split_stacked(turned, Detections(boxes), looks=looks)
