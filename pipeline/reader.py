@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from yocr.core.defaults import DETECTOR_CONF, FALLBACK_BELOW, PROSE_FALLBACK_BELOW
+from yocr.core.defaults import DETECTOR_CONF, FALLBACK_BELOW, PROSE_FALLBACK_BELOW, SCENE_MIN_CONFIDENCE
 from yocr.core.geometry import CROP_MARGIN, union
 from yocr.core.image import PageImage, Source, load_pages, to_bgr
 from yocr.core.results import Detection, Detections, Line, Page, Reading
@@ -45,6 +45,9 @@ class ReaderConfig:
     # ... and on a page of running text (order.prose_page), below the higher of the two: Tesseract's word lists help
     # it on prose (0: no other threshold there)
     prose_fallback_below: float = PROSE_FALLBACK_BELOW
+    # on a photo of a scene (a street, a car) the detector boxes textures too: their readings, less sure than this
+    # (after the fallback), are left out of the page (0: keep every line)
+    scene_min_confidence: float = SCENE_MIN_CONFIDENCE
     detector_weights: str | None = None
     recognizer_weights: str | None = None
     imgsz: int | None = None  # detector inference size (default: the detector's own)
@@ -68,7 +71,8 @@ class ReaderConfig:
             if value not in choices:
                 raise YocrError(f"{option}: unknown {option[2:]} {value!r}: choose one of {', '.join(choices)}")
         for option, value in (("--fallback-below", self.fallback_below),
-                              ("--prose-fallback-below", self.prose_fallback_below), ("--conf", self.conf)):
+                              ("--prose-fallback-below", self.prose_fallback_below),
+                              ("--scene-min-confidence", self.scene_min_confidence), ("--conf", self.conf)):
             if not 0.0 <= value <= 1.0:
                 raise YocrError(f"{option} must lie in [0, 1], not {value}")
         if self.imgsz is not None and self.imgsz < 32:
@@ -335,6 +339,8 @@ class Reader:
                 lap("fallback")
             readings = [replace(r, words=to_page(r.words, m, cell)) for r, (_, m), cell in zip(readings, placed, cells)]
             raw = assemble(rows, readings, used, self.config.recognizer)
+            if found.scene:  # a photo of a street or a car: unsure readings are mostly of textures, not text
+                raw = [(line, text) for line, text in raw if line.confidence >= self.config.scene_min_confidence]
         lines = clean(self.cleaner, raw)
         lap("clean")
         if image.scale != 1.0:  # a huge image read scaled down: boxes in its own pixels

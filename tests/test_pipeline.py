@@ -342,6 +342,26 @@ def test_pages_of_prose_fall_back_below_their_own_threshold():
         ReaderConfig(prose_fallback_below=1.5)
 
 
+class SceneDetector(InkDetector):
+    """:class:`InkDetector` that takes every page for a photo of a scene."""
+
+    def detect(self, image: PageImage) -> Detections:
+        return Detections(super().detect(image), scene=True)
+
+
+def test_unsure_lines_of_scene_photos_are_left_out():
+    image = page_image([(20, 20, "SHOP"), (20, 80, "OPEN")])
+    unsure = Stages(SceneDetector(), fixed_reader("texture", 0.2), None)
+    assert Reader(ReaderConfig(), stages=unsure).read(image).text == ""  # 0.2 < 0.3: a texture read as text
+    assert Reader(ReaderConfig(scene_min_confidence=0.0), stages=unsure).read(image).text == "texture\ntexture"
+    sure = Stages(SceneDetector(), fixed_reader("OPEN", 0.6), None)
+    assert Reader(ReaderConfig(), stages=sure).read(image).text == "OPEN\nOPEN"
+    document = Stages(InkDetector(), fixed_reader("faint", 0.2), None)  # a document keeps its unsure lines
+    assert Reader(ReaderConfig(), stages=document).read(image).text == "faint\nfaint"
+    with pytest.raises(YocrError, match="scene-min-confidence"):
+        ReaderConfig(scene_min_confidence=-0.1)
+
+
 def test_auto_fallback_runs_without_tesseract(monkeypatch):
     from yocr.pipeline import tesseract
     from yocr.pipeline.reader import fallback_reader
