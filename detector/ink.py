@@ -387,9 +387,9 @@ def lost_lines(boxes: np.ndarray, ink: np.ndarray, grey: np.ndarray, rule: LostR
     when it is ``min_width`` x that height wide or more, ``low``..``high`` x as tall, fills ``fill`` of its rectangle,
     is as dark as text (as :func:`lone_segments` tests it), is made of glyphs (its blobs of ink are ``glyph`` x the
     height tall in the median, where a dashed rule's or a halftone tint's are specks), and a line box lies within
-    ``reach`` x the height above
-    or below it across ``overlap`` of its width: a line among lines of the same column, not a logo, a drawing or a
-    signature standing apart. The new box is as tall as the median line box, centred on the ink, and as wide as the
+    ``reach`` x the height above or below it across ``overlap`` of its width: a line among lines of the same column,
+    not a logo, a drawing or a signature standing apart. A line taken counts as a found line for the ink around it,
+    so a paragraph the network skipped whole is taken line by line from the lines found above or below it. The new box is as tall as the median line box, centred on the ink, and as wide as the
     ink plus ``pad`` x the height on each side. Nothing is added where the threshold does not see the text
     (:func:`sees_text`). Returns the new boxes only, ``(n, 4)``.
     """
@@ -408,22 +408,34 @@ def lost_lines(boxes: np.ndarray, ink: np.ndarray, grey: np.ndarray, rule: LostR
     plausible = (w >= rule.min_width * line) & (h >= rule.low * line) & (h <= rule.high * line)
     plausible &= area >= rule.fill * w * h
     greys: list[float] = []  # the page's typical ink and paper greys, once a segment needs them
-    found = []
-    for x, y, w, h, _ in stats[plausible]:
-        if not _among_lines(boxes, x, y, w, h, line, rule):
-            continue
-        if not greys:
-            greys += [float(np.median(grey[ink > 0])), float(np.median(grey))]
-        glyphs = grey[y:y + h, x:x + w][free[y:y + h, x:x + w] > 0]
-        if not len(glyphs) or np.median(glyphs) > greys[0] + rule.faint * (greys[1] - greys[0]):
-            continue
-        blobs = components(np.ascontiguousarray(free[y:y + h, x:x + w]))[2][1:, cv2.CC_STAT_HEIGHT]
-        if not len(blobs) or np.median(blobs) < rule.glyph * line:
-            continue
-        centre = y + h / 2
-        found.append((x - rule.pad * line, centre - line / 2, x + w + rule.pad * line, centre + line / 2))
+    pending, known, found = [tuple(int(v) for v in b[:4]) for b in stats[plausible]], boxes, []
+    while pending:  # a line taken makes its neighbours lines among lines too: a whole skipped paragraph is found
+        near = [b for b in pending if _among_lines(known, *b, line, rule)]
+        if not near:
+            break
+        pending = [b for b in pending if b not in near]
+        taken = [(x - rule.pad * line, y + h / 2 - line / 2, x + w + rule.pad * line, y + h / 2 + line / 2)
+                 for x, y, w, h in near if _text_like(grey, ink, free, (x, y, w, h), line, greys, rule)]
+        found += taken
+        known = np.concatenate([known, np.array(taken, dtype=np.float64).reshape(-1, 4)])
     height, width = ink.shape
     return clip_boxes(np.array(found, dtype=np.float64).reshape(-1, 4), width, height)
+
+
+def _text_like(grey: np.ndarray, ink: np.ndarray, free: np.ndarray, blob: tuple[int, int, int, int], line: float,
+               greys: list[float], rule: LostRule) -> bool:
+    """Whether uncovered ink ``(x, y, w, h)`` is as dark as text and made of glyphs (:func:`lost_lines`); ``greys``
+    caches the page's ink and paper greys."""
+    import cv2
+
+    x, y, w, h = blob
+    if not greys:
+        greys += [float(np.median(grey[ink > 0])), float(np.median(grey))]
+    glyphs = grey[y:y + h, x:x + w][free[y:y + h, x:x + w] > 0]
+    if not len(glyphs) or np.median(glyphs) > greys[0] + rule.faint * (greys[1] - greys[0]):
+        return False
+    blobs = components(np.ascontiguousarray(free[y:y + h, x:x + w]))[2][1:, cv2.CC_STAT_HEIGHT]
+    return bool(len(blobs)) and float(np.median(blobs)) >= rule.glyph * line
 
 
 def _banded_blobs(mask: np.ndarray, least: float, tallest: int) -> np.ndarray:

@@ -614,16 +614,24 @@ def test_lost_lines_boxes_a_line_the_detector_skipped_between_others():
         lost_lines(boxes, ink_mask(grey), grey[:-1])
 
 
-def test_lost_lines_leaves_text_that_stands_apart_from_the_found_lines():
+def test_lost_lines_takes_a_skipped_paragraph_but_not_text_standing_apart():
     from yocr.detector.ink import ink_mask, lost_lines
 
     grey, boxes = _paragraph()
-    first = boxes[:1]  # only the first line boxed: of the five unboxed lines, just the one right below it is taken
+    first = boxes[:1]  # only the first line boxed: the five below it are taken one from the next
     found = lost_lines(first, ink_mask(grey), grey)
-    assert found.shape == (1, 4) and 74 < (found[0, 1] + found[0, 3]) / 2 < 106  # line 2's centre: y ~ 91
+    centres = sorted((found[:, 1] + found[:, 3]) / 2)
+    assert len(found) == 5 and all(abs(c - (60 + 40 * k - 9)) < 8 for c, k in zip(centres, range(1, 6)))
     narrow = boxes.copy()
     narrow[:, 2] = narrow[:, 0] + 60  # boxes spanning a tenth of the line's width: not its column
     assert lost_lines(narrow, ink_mask(grey), grey).shape == (0, 4)
+    page = np.full((400, 900, 3), 255, np.uint8)
+    for k, text in enumerate(["three lines of a paragraph", "all of them found by the", "detector, then far below"]):
+        cv2.putText(page, text, (40, 60 + 40 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2)
+    cv2.putText(page, "a caption standing apart", (40, 330), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2)
+    apart = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
+    rows = np.array([[34.0, 34.0 + 40 * k, 520.0, 68.0 + 40 * k] for k in range(3)])
+    assert lost_lines(rows, ink_mask(apart), apart).shape == (0, 4)  # 150 px below the last line: not among them
 
 
 def test_banded_blobs_are_the_short_wide_blobs_of_the_whole_mask():
