@@ -41,7 +41,7 @@ app.add_typer(bench_app, name="bench")
 
 from yocr.bench import PAGE_ENGINES
 from yocr.console import err, fail as _fail
-from yocr.core.defaults import DETECTOR_CONF
+from yocr.core.defaults import DETECTOR_CONF, REREAD_BELOW
 
 
 @app.callback()
@@ -149,6 +149,10 @@ def read_cmd(
         True, help="Also read the middle bands of images that are not line-shaped (a whole plate, a sign) and keep "
         "the most confident reading."
     ),
+    reread_below: float = typer.Option(
+        REREAD_BELOW, help="Read lines read with less confidence again, framed three other ways, and keep the "
+        "reading most of them agree on (0: never)."
+    ),
 ) -> None:
     """Read single-line images: prints 'path<TAB>text<TAB>confidence' per image."""
     from yocr.recognizer.config import ReadConfig
@@ -156,9 +160,9 @@ def read_cmd(
 
     try:
         config = ReadConfig(weights=str(weights) if weights else None, allow=allow, batch_size=batch_size,
-                            device=device, bands=bands)
+                            device=device, bands=bands, reread_below=reread_below)
         recognizer = Recognizer(config.weights, device=config.device, batch_size=config.batch_size,
-                                allow=config.allow)
+                                allow=config.allow, reread_below=config.reread_below)
     except YocrError as exc:
         _fail(exc)
     if _read_lines(recognizer, _expand_line_inputs(images), config.bands):
@@ -202,6 +206,10 @@ def bench_lines_cmd(
         False, help="Compare letters and digits only (scene words, plates: punctuation and spaces ignored)."
     ),
     bands: bool = typer.Option(False, help="CRNN: also read the middle bands of boxy crops, as 'yocr read' does."),
+    reread_below: float = typer.Option(
+        REREAD_BELOW, help="CRNN: read lines read with less confidence again in other framings, as 'yocr read' and "
+        "'yocr run' do (0: never)."
+    ),
 ) -> None:
     """Recognition on ground-truth line crops: CER, WER, exact lines and lines/s per engine, in one run."""
     from yocr.bench.lines import LinesBenchConfig, bench_lines
@@ -210,7 +218,7 @@ def bench_lines_cmd(
         config = LinesBenchConfig(
             labels=tuple(labels), out=out, engines=tuple(e.strip() for e in engines.split(",") if e.strip()),
             weights=str(weights) if weights else None, case_sensitive=case_sensitive, limit=limit, tune=tune,
-            alnum=alnum, bands=bands,
+            alnum=alnum, bands=bands, reread_below=reread_below,
         )
         results = bench_lines(config)
     except (YocrError, OSError) as exc:

@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 
 from yocr import metrics
+from yocr.core.defaults import REREAD_BELOW
 from yocr.core.image import load_image
 from yocr.core.io import atomic_write_text
 from yocr.core.results import Reading
@@ -58,6 +59,7 @@ class LinesBenchConfig:
     tune: int = 100  # crops used to pick Tesseract's best mode, scale and margin
     alnum: bool = False
     bands: bool = False  # CRNN: also read the middle bands of boxy crops, as ``yocr read`` does
+    reread_below: float = REREAD_BELOW  # CRNN: unsure lines read again in other framings (0: never)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -73,15 +75,19 @@ class LinesBenchConfig:
         for option, value, least in (("--limit", self.limit, 0), ("--tune", self.tune, 1)):
             if value < least:
                 raise YocrError(f"{option} must be at least {least}, not {value}")
+        if not 0.0 <= self.reread_below <= 1.0:
+            raise YocrError(f"--reread-below must lie in [0, 1], not {self.reread_below}")
 
 
-def crnn_engine(weights: str | None = None, batch_size: int = 64, bands: bool = False) -> tuple[LineEngine, float, str]:
+def crnn_engine(weights: str | None = None, batch_size: int = 64, bands: bool = False,
+                reread_below: float = REREAD_BELOW) -> tuple[LineEngine, float, str]:
     from yocr.recognizer.predictor import Recognizer
 
     t = time.perf_counter()
-    rec = Recognizer(weights, device="cpu", batch_size=batch_size)
+    rec = Recognizer(weights, device="cpu", batch_size=batch_size, reread_below=reread_below)
     rec.read([np.full((32, 64), 255, np.uint8)])  # warm-up
-    settings = f"weights={weights or 'shipped'}, batch={batch_size}" + (", bands" if bands else "")
+    settings = (f"weights={weights or 'shipped'}, batch={batch_size}" + (", bands" if bands else "")
+                + f", reread below {reread_below:g}")
     return (lambda images: rec.read(images, bands=bands)), time.perf_counter() - t, settings
 
 
@@ -182,7 +188,7 @@ def _engine(
 ) -> tuple[LineEngine, float, str]:
     """The engine ``name`` ready to read (Tesseract tuned on ``config.tune`` of the crops), its load time, settings."""
     if name == "crnn":
-        return crnn_engine(config.weights, bands=config.bands)
+        return crnn_engine(config.weights, bands=config.bands, reread_below=config.reread_below)
     rng = np.random.default_rng(config.seed + 1)
     pick = rng.choice(len(images), min(config.tune, len(images)), replace=False)
     cfg = tune_tesseract([images[i] for i in pick], [truths[i] for i in pick], config.case_sensitive)

@@ -10,5 +10,6 @@ MATCH_IOU = 0.5  # a predicted line box matches a true one at this IoU (detector
 ROW_GAP = 1.0  # segments of a row closer than this x the line height are one line (truth and training targets)
 FALLBACK_BELOW = 0.45  # CRNN confidence below which Tesseract re-reads a line (chosen by measurement: README)
 PROSE_FALLBACK_BELOW = 0.85  # the same on a page of prose, where Tesseract's word lists help it (README)
+REREAD_BELOW = 0.7  # CRNN confidence below which a line is read again in other framings (README)
 SCENE_MIN_CONFIDENCE = 0.3  # on a photo of a scene, lines read with less confidence are left out (README)
 RAY_ADDRESS = re.compile(r"^(local|auto|ray://\S+|[\w.-]+:\d+)$")  # what --ray takes (bare --ray: local)

@@ -14,7 +14,8 @@ from typing import Annotated, List, Optional
 import typer
 
 from yocr.console import err, fail
-from yocr.core.defaults import DETECTOR_CONF, FALLBACK_BELOW, PROSE_FALLBACK_BELOW, RAY_ADDRESS, SCENE_MIN_CONFIDENCE
+from yocr.core.defaults import (DETECTOR_CONF, FALLBACK_BELOW, PROSE_FALLBACK_BELOW, RAY_ADDRESS, REREAD_BELOW,
+                                SCENE_MIN_CONFIDENCE)
 from yocr.core.geometry import CROP_MARGIN
 from yocr.errors import YocrError, exit_code_for
 
@@ -30,6 +31,9 @@ FallbackBelow = Annotated[float, typer.Option(help="CRNN confidence below which 
 ProseFallbackBelow = Annotated[float, typer.Option(help="The same on a page of prose (most of its lines long "
                                                         "lines of running text), where Tesseract's word lists help; "
                                                         "the higher of the two applies there (0: as elsewhere).")]
+RereadBelow = Annotated[float, typer.Option(help="CRNN confidence below which a line is read again, framed three "
+                                                 "other ways, keeping the reading most of them agree on (before "
+                                                 "--fallback; 0: never).")]
 SceneMinConfidence = Annotated[float, typer.Option(help="On a photo of a scene (a street, a car), lines read with "
                                                         "less confidence are left out (0: keep all).")]
 JsonOut = Annotated[bool, typer.Option("--json", help="Also write NAME.json: boxes, text, confidences, timings.")]
@@ -79,7 +83,8 @@ def register(app: typer.Typer) -> None:
 def run_cmd(
     inputs: Inputs, out: Out, engine: Engine = "yocr", recognizer: RecognizerName = "crnn", fallback: Fallback = "auto",
     fallback_below: FallbackBelow = FALLBACK_BELOW, prose_fallback_below: ProseFallbackBelow = PROSE_FALLBACK_BELOW,
-    scene_min_confidence: SceneMinConfidence = SCENE_MIN_CONFIDENCE, json_out: JsonOut = False,
+    scene_min_confidence: SceneMinConfidence = SCENE_MIN_CONFIDENCE, reread_below: RereadBelow = REREAD_BELOW,
+    json_out: JsonOut = False,
     overlay: Overlay = False, formats: Formats = "txt", pdf_combine: PdfCombine = None, split_pages: SplitPages = False,
     overwrite: Overwrite = False, workers: Workers = 0, ray: Ray = None, ray_actors: RayActors = 0,
     ray_batch_size: RayBatchSize = 4, ray_threads: RayThreads = 1, ray_gpus: RayGpus = 0.0, allow: Allow = None,
@@ -100,6 +105,7 @@ def run_cmd(
         config = ReaderConfig(
             engine=engine, recognizer=recognizer, fallback=fallback, fallback_below=fallback_below,
             prose_fallback_below=prose_fallback_below, scene_min_confidence=scene_min_confidence,
+            reread_below=reread_below,
             detector_weights=detector_weights, recognizer_weights=recognizer_weights, imgsz=imgsz, conf=conf,
             tile=tile, margin=margin, deskew=deskew, batch_size=batch_size, allow=allow,
             rules=str(rules) if rules else None, device=device, runtime=runtime,

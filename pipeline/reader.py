@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from yocr.core.defaults import DETECTOR_CONF, FALLBACK_BELOW, PROSE_FALLBACK_BELOW, SCENE_MIN_CONFIDENCE
+from yocr.core.defaults import DETECTOR_CONF, FALLBACK_BELOW, PROSE_FALLBACK_BELOW, REREAD_BELOW, SCENE_MIN_CONFIDENCE
 from yocr.core.geometry import CROP_MARGIN, union
 from yocr.core.image import PageImage, Source, load_pages, to_bgr
 from yocr.core.results import Detection, Detections, Line, Page, Reading
@@ -48,6 +48,9 @@ class ReaderConfig:
     # on a photo of a scene (a street, a car) the detector boxes textures too: their readings, less sure than this
     # (after the fallback), are left out of the page (0: keep every line)
     scene_min_confidence: float = SCENE_MIN_CONFIDENCE
+    # the CRNN reads lines it is less sure of than this again in other framings and keeps the reading most agree on
+    # (recognizer/reread.py; before the fallback; 0: never)
+    reread_below: float = REREAD_BELOW
     detector_weights: str | None = None
     recognizer_weights: str | None = None
     imgsz: int | None = None  # detector inference size (default: the detector's own)
@@ -72,7 +75,8 @@ class ReaderConfig:
                 raise YocrError(f"{option}: unknown {option[2:]} {value!r}: choose one of {', '.join(choices)}")
         for option, value in (("--fallback-below", self.fallback_below),
                               ("--prose-fallback-below", self.prose_fallback_below),
-                              ("--scene-min-confidence", self.scene_min_confidence), ("--conf", self.conf)):
+                              ("--scene-min-confidence", self.scene_min_confidence),
+                              ("--reread-below", self.reread_below), ("--conf", self.conf)):
             if not 0.0 <= value <= 1.0:
                 raise YocrError(f"{option} must lie in [0, 1], not {value}")
         if self.imgsz is not None and self.imgsz < 32:
@@ -106,6 +110,9 @@ class Stages:
     # pages the detector takes for photos of scenes, where such crops are common (on documents it would cost 2.4 x
     # the recognition time for nothing)
     recognize_bands: LineReader | None = None
+    # reads again, in other framings, the crops whose readings are unsure; run on the recognizer's readings that the
+    # fallback left (so the fallback weighs the recognizer's first reading, as measured)
+    reread: Callable[[list[np.ndarray], list[Reading]], list[Reading]] | None = None
 
 
 def tesseract_lines() -> LineReader:
@@ -132,12 +139,13 @@ def build_stages(cfg: ReaderConfig) -> Stages:
 
         recognizer = _load_model("recognizer", cfg.recognizer_weights, lambda: Recognizer(
             cfg.recognizer_weights, device=cfg.device, batch_size=cfg.batch_size, allow=cfg.allow,
-            runtime=cfg.runtime, words=cfg.words))
-        recognize: LineReader = recognizer.read
-        bands: LineReader | None = lambda crops: recognizer.read(crops, bands=True)
+            runtime=cfg.runtime, words=cfg.words, reread_below=cfg.reread_below))
+        recognize: LineReader = lambda crops: recognizer.read(crops, again=False)
+        bands: LineReader | None = lambda crops: recognizer.read(crops, bands=True, again=False)
+        again = recognizer.reread if cfg.reread_below > 0 else None
     else:
-        recognize, bands = tesseract_lines(), None
-    return Stages(detector, recognize, fallback_reader(cfg), recognize_bands=bands)
+        recognize, bands, again = tesseract_lines(), None, None
+    return Stages(detector, recognize, fallback_reader(cfg), recognize_bands=bands, reread=again)
 
 
 def _load_model(kind: str, weights: str | None, load: Callable):
@@ -208,6 +216,17 @@ def fall_back(stages: Stages, crops: list[np.ndarray], readings: list[Reading], 
         if second.text.strip() and second.confidence > readings[i].confidence:
             readings[i], used[i] = second, True
     return readings, used
+
+
+def read_again(stages: Stages, crops: list[np.ndarray], readings: list[Reading], used: list[bool]) -> list[Reading]:
+    """The recognizer's unsure readings (those the fallback did not replace) read again in other framings."""
+    mine = [i for i, u in enumerate(used) if not u]
+    if stages.reread is None or not mine:
+        return readings
+    readings = list(readings)
+    for i, reading in zip(mine, stages.reread([crops[i] for i in mine], [readings[i] for i in mine])):
+        readings[i] = reading
+    return readings
 
 
 def assemble(rows: list[list[Detection]], readings: list[Reading], used: list[bool], engine: str) -> list[tuple[Line, str]]:
@@ -337,6 +356,9 @@ class Reader:
             readings, used = fall_back(self.stages, crops, readings, self.fallback_below(found))
             if any(used) or self.stages.fallback is not None:
                 lap("fallback")
+            if not found.scene:  # on photos of scenes it measured no better (README)
+                readings = read_again(self.stages, crops, readings, used)
+            lap("reread")
             readings = [replace(r, words=to_page(r.words, m, cell)) for r, (_, m), cell in zip(readings, placed, cells)]
             raw = assemble(rows, readings, used, self.config.recognizer)
             if found.scene:  # a photo of a street or a car: unsure readings are mostly of textures, not text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from yocr.core.defaults import REREAD_BELOW
 from yocr.errors import YocrError
 
 
@@ -118,9 +119,12 @@ class ReadConfig:
     batch_size: int = 64
     device: str = "auto"
     bands: bool = True  # also read the middle bands of boxy images and keep the most confident reading
+    reread_below: float = REREAD_BELOW  # lines read less sure are read again in other framings (0: never)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise YocrError(f"--batch-size must be at least 1, not {self.batch_size}")
+        if not 0.0 <= self.reread_below <= 1.0:
+            raise YocrError(f"--reread-below must lie in [0, 1], not {self.reread_below}")
         if not self.device.strip():
             raise YocrError("--device must name a device ('auto', 'cpu', 'cuda' or 'cuda:N')")

@@ -15,6 +15,7 @@ import numpy as np
 from yocr import runtime as runtimes
 from yocr.recognizer import checkpoint
 from yocr.recognizer.charset import Charset
+from yocr.recognizer.reread import reread
 from yocr.recognizer.preprocess import READ_MAX_WIDTH, normalise, stack, to_grey
 from yocr.core.results import Reading
 from yocr.recognizer.words import with_words
@@ -78,6 +79,7 @@ class Recognizer:
         max_width: int = READ_MAX_WIDTH,
         runtime: str = "auto",
         words: bool = True,
+        reread_below: float = 0.0,
     ):
         path = Path(weights) if weights else checkpoint.default_weights()
         opened = runtimes.open_onnx(path, runtime) if runtimes.on_cpu(device) else None
@@ -101,6 +103,8 @@ class Recognizer:
         self.words = words  # word boxes in each reading (False: the text and its confidence only)
         self.max_width = max_width
         self.mask = self.charset.restrict_mask(allow) if allow else None
+        # lines read surer than this are kept; the others are read again in other framings (recognizer/reread.py)
+        self.reread_below = reread_below
 
     @property
     def height(self) -> int:
@@ -124,16 +128,18 @@ class Recognizer:
         with torch.inference_mode():
             return self.model(torch.from_numpy(x).to(self.device)).float().cpu().numpy()
 
-    def read(self, images: list[np.ndarray], bands: bool = False) -> list[Reading]:
+    def read(self, images: list[np.ndarray], bands: bool = False, again: bool = True) -> list[Reading]:
         """One :class:`Reading` per image (uint8 grey or BGR arrays), in input order.
 
         ``bands`` also reads horizontal bands (:data:`READ_BANDS`) of each image that is not line-shaped (narrower
         than :data:`BAND_MAX_ASPECT` times its height: a whole plate, a sign, a label) and keeps the most confident
         reading: the network sees lines 32 px high, and in a whole plate the number is only the middle half of it.
-        Word boxes stay in the image's pixels.
+        Word boxes stay in the image's pixels. With ``again``, images (and bands) read less surely than
+        ``reread_below`` are read again in other framings (:meth:`reread`).
         """
+        read = self._read if again else self._read_once
         if not bands:
-            return self._read(images)
+            return read(images)
         crops, origin = [], []
         for i, image in enumerate(images):
             crops.append(image)
@@ -145,14 +151,22 @@ class Recognizer:
                     crops.append(image[y0 : int(bottom * height)])
                     origin.append((i, y0))
         best: list[tuple[int, Reading] | None] = [None] * len(images)
-        for (i, y0), reading in zip(origin, self._read(crops)):
+        for (i, y0), reading in zip(origin, read(crops)):
             # the surest reading, but never an empty one over text: blanks everywhere score high
             if best[i] is None or (bool(reading.text.strip()), reading.confidence) > (
                     bool(best[i][1].text.strip()), best[i][1].confidence):  # type: ignore[index]
                 best[i] = (y0, reading)
         return [shift_words(reading, y0) for y0, reading in best]  # type: ignore[misc]
 
+    def reread(self, images: list[np.ndarray], readings: list[Reading]) -> list[Reading]:
+        """``readings`` of ``images``, those less sure than ``reread_below`` read again in other framings and
+        replaced by the reading they agree on (:mod:`yocr.recognizer.reread`)."""
+        return reread(images, readings, self._read_once, self.reread_below) if self.reread_below > 0 else readings
+
     def _read(self, images: list[np.ndarray]) -> list[Reading]:
+        return self.reread(images, self._read_once(images))
+
+    def _read_once(self, images: list[np.ndarray]) -> list[Reading]:
         if not images:
             return []
         lines = [self.preprocess(im) for im in images]

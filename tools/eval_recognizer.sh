@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# usage: tools/eval_recognizer.sh WEIGHTS TAG -> runs/evalrec-TAG.txt: the validation figures of the recognizer model card
+# usage: tools/eval_recognizer.sh WEIGHTS TAG [bench lines options, e.g. --reread-below 0] -> runs/evalrec-TAG.txt: the validation figures of the recognizer model card
 set -u
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
-W=$1; T=$2; O=runs/evalrec-$T.txt; : > $O
-b() { echo "== $*" >> $O; yocr bench lines "$@" --engines crnn --weights $W --out runs/bl-$T 2>/dev/null >> $O; }
+W=$1; T=$2; shift 2; X=("$@"); O=runs/evalrec-$T.txt; : > $O
+b() { echo "== $*" >> $O; yocr bench lines "$@" --engines crnn --weights $W "${X[@]}" --out runs/bl-$T 2>/dev/null >> $O; }
 b runs/words-val/labels.txt --alnum
 b runs/ic15-val-crops/labels.txt --alnum
 b runs/funsd-val-words/labels.txt

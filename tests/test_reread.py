@@ -1,0 +1,110 @@
+"""Unsure lines read again in other framings (recognizer/reread.py): the framings' geometry, the vote, which lines
+are read again, and the pipeline's order (the fallback first, then the recognizer's unsure readings)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from yocr.core.geometry import Box
+from yocr.core.results import Reading, Word
+from yocr.errors import YocrError
+from yocr.pipeline.reader import Reader, ReaderConfig, Stages
+from yocr.recognizer import reread as rr
+from yocr.recognizer.config import ReadConfig
+
+
+def crop(h: int = 36, w: int = 120) -> np.ndarray:
+    image = np.full((h, w), 255, np.uint8)
+    image[h // 4 : 3 * h // 4, w // 8 : 7 * w // 8] = 0
+    return image
+
+
+def test_a_framing_maps_its_word_boxes_back_to_the_crop():
+    image = crop()
+    tight = rr.Look(trim_x=1 / 12, trim_y=1 / 12).frame(image)
+    assert tight.image.shape == (36 - 2 * 3, 120 - 2 * 3) and (tight.x0, tight.y0, tight.sx) == (3.0, 3.0, 1.0)
+    wide = rr.Look(stretch=1.3).frame(image)
+    assert wide.image.shape == (36, 156) and wide.sx == pytest.approx(1.3)
+    word = Word("AB", Box(13.0, 6.0, 39.0, 20.0), 0.8)
+    back = wide.unframe(Reading("AB", 0.8, (word,))).words[0].box
+    assert back == pytest.approx((10.0, 6.0, 30.0, 20.0))
+    assert tight.unframe(Reading("AB", 0.8, (word,))).words[0].box == pytest.approx((16.0, 9.0, 42.0, 23.0))
+    assert rr.Look(trim_x=0.1, trim_y=0.1).frame(crop(10, 40)) is None  # too small to trim
+
+
+def test_the_vote_keeps_the_text_the_framings_agree_on():
+    first = Reading("C0FFEE", 0.6)
+    best, share = rr.vote([first, Reading("COFFEE", 0.5), Reading("COFFEE", 0.7), Reading("C0FFEE", 0.2)])
+    assert best == 2 and share == pytest.approx(0.3)  # COFFEE: 1.2 of 4 readings; the surer of its two readings
+    best, share = rr.vote([first, Reading("C0FFEE", 0.5), Reading("COFFEE", 0.9)])
+    assert best == 0 and share == pytest.approx(1.1 / 3)  # the first reading's text won: its own reading is kept
+    assert rr.vote([Reading("A", 0.4)]) == (0, pytest.approx(0.4))
+
+
+def test_only_unsure_short_lines_are_read_again_and_their_confidence_is_the_vote():
+    images = [crop(), crop(), crop(36, 36 * 9)]  # the last is a long line of a document
+    first = [Reading("sure", 0.95), Reading("unsure", 0.5), Reading("long", 0.2)]
+    calls = []
+
+    def read(batch):
+        calls.append([im.shape for im in batch])
+        return [Reading("agreed", 0.6) for _ in batch]
+
+    out = rr.reread(images, first, read, below=0.7)
+    assert len(calls) == 1 and len(calls[0]) == len(rr.LOOKS)  # one call, the unsure short line's framings only
+    assert out[0] is first[0] and out[2] is first[2]
+    assert out[1].text == "agreed" and out[1].confidence == pytest.approx(3 * 0.6 / 4)
+    assert rr.reread(images, first, read, below=0.0) == first and len(calls) == 1
+
+
+def test_a_word_is_never_surer_than_its_line_after_the_vote():
+    word = Word("agreed", Box(0, 0, 10, 10), 0.9)
+    out = rr.reread([crop()], [Reading("other", 0.3)], lambda batch: [Reading("agreed", 0.9, (word,))] * len(batch),
+                    below=0.7)
+    assert out[0].confidence == pytest.approx(2.7 / 4) and out[0].words[0].confidence == pytest.approx(2.7 / 4)
+
+
+def test_the_pipeline_rereads_what_the_fallback_left_and_not_on_scene_photos():
+    from test_pipeline import InkDetector, SceneDetector, page_image
+
+    image = page_image([(20, 20, "ONE"), (20, 80, "TWO")])
+    seen = []
+
+    def again(crops, readings):
+        seen.append([r.text for r in readings])
+        return [Reading("again", 0.8) for _ in readings]
+
+    def tesseract_stub(crops):
+        return [Reading("tess", 0.9), Reading("", 0.0)][: len(crops)]
+
+    stages = Stages(InkDetector(), lambda crops: [Reading("first", 0.4) for _ in crops], tesseract_stub, reread=again)
+    page = Reader(ReaderConfig(fallback="tesseract", fallback_below=0.45), stages=stages).read(image)
+    assert seen == [["first"]]  # the line Tesseract replaced is not read again
+    assert page.text.splitlines() == ["tess", "again"]
+    scene = Stages(SceneDetector(), lambda crops: [Reading("first", 0.4) for _ in crops], None, reread=again)
+    assert Reader(ReaderConfig(), stages=scene).read(image).text == "first\nfirst" and len(seen) == 1
+
+
+def test_reread_threshold_is_checked():
+    for make in (lambda: ReaderConfig(reread_below=1.5), lambda: ReadConfig(reread_below=-0.1)):
+        with pytest.raises(YocrError, match="reread-below"):
+            make()
+
+
+def test_the_recognizer_reads_unsure_lines_again_unless_told_not_to():
+    from conftest import render_line
+    from yocr.recognizer.predictor import Recognizer
+
+    lines = [render_line("Total 12.50"), np.full((32, 90), 255, np.uint8) // 2 + np.random.default_rng(0).integers(
+        0, 128, (32, 90), dtype=np.uint8)]  # a clear line and noise (read unsurely)
+    rec = Recognizer(device="cpu", reread_below=1.0)  # every line is unsure
+    calls = []
+    once = rec._read_once
+    rec._read_once = lambda images: calls.append(len(images)) or once(images)
+    again = rec.read(lines)
+    assert calls == [2, 2 * len(rr.LOOKS)]
+    first = rec.read(lines, again=False)
+    assert calls[2:] == [2] and first[0].text == "Total 12.50" == again[0].text
+    assert all(0.0 <= r.confidence <= 1.0 for r in again)
+    assert Recognizer(device="cpu").reread_below == 0.0  # the class reads once unless asked; the commands ask
