@@ -65,6 +65,8 @@ def recognizer_train_cmd(
     workers: int = typer.Option(2, help="Data-loading processes."),
     seed: int = typer.Option(0),
     augment: bool = typer.Option(True, help="albumentations augmentation of training lines."),
+    reframe: float = typer.Option(0.0, help="With --augment: the share of training lines first reframed as a "
+                                  "detector frames them (edges trimmed or loosened, width scaled 0.75-1.35 x)."),
     charset: str = typer.Option(
         "ascii", help="'ascii' (printable ASCII), 'extended' (ASCII + typographic symbols + accented letters), "
         "'labels' (from the labels) or a file."
@@ -93,7 +95,7 @@ def recognizer_train_cmd(
         cfg = TrainConfig(
             train=[str(p) for p in train], val=[str(p) for p in val], out=str(out), val_fraction=val_fraction,
             epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, workers=workers, seed=seed,
-            augment=augment, charset=charset, oversample=list(oversample), case_blind=[str(p) for p in case_blind],
+            augment=augment, reframe=reframe, charset=charset, oversample=list(oversample), case_blind=[str(p) for p in case_blind],
             resume=resume,
             init_weights=str(init_weights or ""), device=device, model=model,
             max_steps_per_epoch=max_steps_per_epoch, time_limit_min=time_limit_min,

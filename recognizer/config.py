@@ -64,6 +64,7 @@ class TrainConfig:
     workers: int = 2
     seed: int = 0
     augment: bool = True
+    reframe: float = 0.0  # with augment: share of lines reframed first (data.augment.Reframe)
     charset: str = "ascii"  # "ascii", "extended" (ASCII + symbols + accented letters), "labels" or a file path
     oversample: list[str] = field(default_factory=list)  # "LABELS_FILE=K": that file's samples K times per epoch
     case_blind: list[str] = field(default_factory=list)  # labels files whose case is unreliable (loss ignores case)
@@ -81,6 +82,8 @@ class TrainConfig:
         for option, value in (("--epochs", self.epochs), ("--batch-size", self.batch_size)):
             if value < 1:
                 raise YocrError(f"{option} must be at least 1, not {value}")
+        if not 0.0 <= self.reframe <= 1.0:
+            raise YocrError(f"--reframe must lie in [0, 1], not {self.reframe}")
         if self.lr <= 0:
             raise YocrError(f"--lr must be above 0, not {self.lr}")
         for option, value in (("--workers", self.workers), ("--max-steps-per-epoch", self.max_steps_per_epoch),

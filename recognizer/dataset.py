@@ -47,12 +47,13 @@ def filter_encodable(samples: list[Sample], charset: Charset) -> tuple[list[Samp
 
 
 class LineDataset(Dataset):
-    def __init__(self, samples: list[Sample], charset: Charset, height: int, max_width: int, augment: bool):
+    def __init__(self, samples: list[Sample], charset: Charset, height: int, max_width: int, augment: bool,
+                 reframe: float = 0.0):
         self.samples = samples
         self.charset = charset
         self.height = height
         self.max_width = max_width
-        self.augment = line_degradations(strength=0.6) if augment else None
+        self.augment = line_degradations(strength=0.6, reframe=reframe) if augment else None
 
     def __len__(self) -> int:
         return len(self.samples)

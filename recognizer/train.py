@@ -204,7 +204,7 @@ def make_loaders(cfg: TrainConfig, charset: Charset, train_samples: list[Sample]
         collate_fn=collate, num_workers=cfg.workers, persistent_workers=cfg.workers > 0, worker_init_fn=_init_worker
     )
     train_loader = DataLoader(
-        LineDataset(train_samples, charset, h, mw, augment=cfg.augment), batch_sampler=sampler, **loader_args
+        LineDataset(train_samples, charset, h, mw, augment=cfg.augment, reframe=cfg.reframe), batch_sampler=sampler, **loader_args
     )
     val_loader = DataLoader(
         LineDataset(val_samples, charset, h, mw, augment=False),

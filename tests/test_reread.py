@@ -108,3 +108,21 @@ def test_the_recognizer_reads_unsure_lines_again_unless_told_not_to():
     assert calls[2:] == [2] and first[0].text == "Total 12.50" == again[0].text
     assert all(0.0 <= r.confidence <= 1.0 for r in again)
     assert Recognizer(device="cpu").reread_below == 0.0  # the class reads once unless asked; the commands ask
+
+
+def test_training_reframes_lines_as_a_detector_frames_them():
+    from yocr.data.augment import Reframe, line_degradations
+    from yocr.recognizer.config import TrainConfig
+
+    image = np.full((32, 100), 255, np.uint8)
+    image[8:24, 10:90] = 0
+    t = Reframe(p=1.0)
+    t.set_random_seed(0)
+    shapes = {t(image=image)["image"].shape for _ in range(20)}
+    assert len(shapes) > 10  # framings differ
+    assert all(28 <= h <= 48 and 0.6 * 100 <= w <= 1.75 * 100 for h, w in shapes)
+    assert Reframe(p=1.0).apply(image, sides=(-0.5, -0.5, -0.5, -0.5)).shape == image.shape  # too much trim: as is
+    assert Reframe(p=1.0).apply(image, sides=(0.0, 0.0, 0.0, 0.0), stretch=1.3).shape == (32, 130)
+    assert line_degradations(0.6, reframe=0.5)(image=image)["image"].ndim == 2
+    with pytest.raises(YocrError, match="reframe"):
+        TrainConfig(reframe=2.0)
