@@ -152,8 +152,8 @@ def read_cmd(
         "the most confident reading."
     ),
     reread_below: float = typer.Option(
-        REREAD_BELOW, help="Read lines read with less confidence again, framed three other ways, and keep the "
-        "reading most of them agree on (0: never)."
+        REREAD_BELOW, help="Images (and bands) read with less confidence than this are read again, framed three "
+        "other ways, keeping the reading most of them agree on (0: never)."
     ),
 ) -> None:
     """Read single-line images: prints 'path<TAB>text<TAB>confidence' per image."""

@@ -49,7 +49,8 @@ def _option(options, name: str, default=None):
 
 
 def reader(options):
-    """The yocr reader for these options, loaded once per process."""
+    """The yocr reader for these options, loaded once per process (``yocr run``'s defaults otherwise: the fallback's
+    thresholds, unsure document lines read again in other framings)."""
     key = (_option(options, "yocr_fallback", "auto"), _option(options, "yocr_detector_weights"),
            _option(options, "yocr_recognizer_weights"))
     if key not in _READERS:

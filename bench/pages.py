@@ -163,6 +163,8 @@ def reader_config(name: str, cfg: PageBenchConfig):
 
 
 def engine_settings(name: str, cfg: PageBenchConfig) -> str:
+    from yocr.pipeline.reader import ReaderConfig
+
     if name == "rapidocr":
         return "PP-OCR models shipped in the rapidocr-onnxruntime wheel, default settings"
     if name == "tesseract-page":
@@ -172,16 +174,16 @@ def engine_settings(name: str, cfg: PageBenchConfig) -> str:
     if name == "tesseract-crops":
         return f"{det}; Tesseract --psm 7 on each crop"
     rec = f"CRNN {cfg.recognizer_weights or 'shipped'}"
+    again = ReaderConfig().reread_below
     if name == "yocr-crnn":
-        return f"{det}; {rec} alone"
+        return f"{det}; {rec} alone (unsure lines under {again} read again in other framings)"
     from yocr.pipeline import tesseract
-    from yocr.pipeline.reader import ReaderConfig
 
     below, prose = ReaderConfig().fallback_below, ReaderConfig().prose_fallback_below
     if not tesseract.available():
         return f"{det}; {rec}; Tesseract is not installed, so no line is re-read"
     return (f"{det}; {rec}; Tesseract re-reads lines below confidence {below} ({prose} on pages of prose) and is kept "
-            "where surer (yocr run's default)")
+            f"where surer; the CRNN's lines under {again} are then read again in other framings (yocr run's default)")
 
 
 class RapidOCREngine:
@@ -803,7 +805,7 @@ def _worst_section(dataset: str, worst: Sequence[WorstLine]) -> list[str]:
 
 #: The reader's steps in pipeline order (page timings; ``detector_*`` split the ``detect`` step).
 STEP_ORDER = ("load", "detect", "detector_pre", "detector_net", "detector_nms", "detector_post", "crop", "recognise",
-              "fallback", "clean", "tesseract")
+              "fallback", "reread", "clean", "tesseract")
 
 
 def step_table(scores: Sequence[PageScores]) -> list[str]:

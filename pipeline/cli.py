@@ -32,8 +32,8 @@ ProseFallbackBelow = Annotated[float, typer.Option(help="The same on a page of p
                                                         "lines of running text), where Tesseract's word lists help; "
                                                         "the higher of the two applies there (0: as elsewhere).")]
 RereadBelow = Annotated[float, typer.Option(help="CRNN confidence below which a line is read again, framed three "
-                                                 "other ways, keeping the reading most of them agree on (before "
-                                                 "--fallback; 0: never).")]
+                                                 "other ways, keeping the reading most of them agree on (lines the "
+                                                 "fallback left to the CRNN, on documents; 0: never).")]
 SceneMinConfidence = Annotated[float, typer.Option(help="On a photo of a scene (a street, a car), lines read with "
                                                         "less confidence are left out (0: keep all).")]
 JsonOut = Annotated[bool, typer.Option("--json", help="Also write NAME.json: boxes, text, confidences, timings.")]

@@ -49,7 +49,7 @@ class ReaderConfig:
     # (after the fallback), are left out of the page (0: keep every line)
     scene_min_confidence: float = SCENE_MIN_CONFIDENCE
     # the CRNN reads lines it is less sure of than this again in other framings and keeps the reading most agree on
-    # (recognizer/reread.py; before the fallback; 0: never)
+    # (recognizer/reread.py; after the fallback, on the lines it left to the CRNN, on documents; 0: never)
     reread_below: float = REREAD_BELOW
     detector_weights: str | None = None
     recognizer_weights: str | None = None
@@ -356,9 +356,9 @@ class Reader:
             readings, used = fall_back(self.stages, crops, readings, self.fallback_below(found))
             if any(used) or self.stages.fallback is not None:
                 lap("fallback")
-            if not found.scene:  # on photos of scenes it measured no better (README)
+            if not found.scene and self.stages.reread is not None:  # on photos of scenes it measured no better
                 readings = read_again(self.stages, crops, readings, used)
-            lap("reread")
+                lap("reread")
             readings = [replace(r, words=to_page(r.words, m, cell)) for r, (_, m), cell in zip(readings, placed, cells)]
             raw = assemble(rows, readings, used, self.config.recognizer)
             if found.scene:  # a photo of a street or a car: unsure readings are mostly of textures, not text

@@ -84,6 +84,8 @@ class TrainConfig:
                 raise YocrError(f"{option} must be at least 1, not {value}")
         if not 0.0 <= self.reframe <= 1.0:
             raise YocrError(f"--reframe must lie in [0, 1], not {self.reframe}")
+        if self.reframe > 0 and not self.augment:
+            raise YocrError("--reframe needs --augment")
         if self.lr <= 0:
             raise YocrError(f"--lr must be above 0, not {self.lr}")
         for option, value in (("--workers", self.workers), ("--max-steps-per-epoch", self.max_steps_per_epoch),

@@ -35,10 +35,13 @@ class Look:
     stretch: float = 1.0
 
     def frame(self, image: np.ndarray) -> "Framed | None":
-        """``image`` framed this way (None where a trim would leave too little)."""
+        """``image`` framed this way (None where a trim would leave too little, or where the framing would be the
+        image itself)."""
         h, w = image.shape[:2]
         dx, dy = int(h * self.trim_x), int(h * self.trim_y)
-        if (dx or dy) and min(h, w) <= MIN_SIDE:
+        if (self.trim_x or self.trim_y) and (min(h, w) <= MIN_SIDE or w - 2 * dx < MIN_SIDE or h - 2 * dy < 2):
+            return None
+        if not (dx or dy) and self.stretch == 1.0:
             return None
         crop = image[dy : h - dy, dx : w - dx]
         if self.stretch != 1.0:
@@ -72,12 +75,14 @@ LOOKS = (Look(trim_x=1 / 12, trim_y=1 / 12), Look(stretch=1.3), Look(stretch=0.8
 
 
 def vote(readings: Sequence[Reading]) -> tuple[int, float]:
-    """The index of the winning reading (the first of those with the most-voted text, ``readings[0]`` when it has
-    that text; else the surest of them) and the winner's share of the votes: its confidences' sum over the readings'
-    number."""
+    """The index of the winning reading (``readings[0]`` when it has the most-voted text; else the surest of those
+    that have it) and the winner's share of the votes: its confidences' sum over the readings' number. Blank
+    readings vote only when all are blank: a blank scores high, and would otherwise erase a line's text."""
     votes: dict[str, float] = defaultdict(float)
+    texts = any(r.text.strip() for r in readings)
     for r in readings:
-        votes[r.text] += r.confidence
+        if r.text.strip() or not texts:
+            votes[r.text] += r.confidence
     text = max(votes, key=votes.__getitem__)  # ties: the first text voted for, the original reading's
     share = votes[text] / len(readings)
     same = [i for i, r in enumerate(readings) if r.text == text]

@@ -34,6 +34,10 @@ def _init_worker(_: int) -> None:
 
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
+    info = torch.utils.data.get_worker_info()
+    augment = getattr(getattr(info, "dataset", None), "augment", None)
+    if augment is not None:  # each worker its own draws (albumentations' generators were copied from the parent)
+        augment.set_random_seed(torch.initial_seed() % 2**32)
 
 
 def load_samples(cfg: TrainConfig) -> tuple[list[Sample], list[Sample], list[str]]:

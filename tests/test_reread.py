@@ -40,6 +40,30 @@ def test_the_vote_keeps_the_text_the_framings_agree_on():
     best, share = rr.vote([first, Reading("C0FFEE", 0.5), Reading("COFFEE", 0.9)])
     assert best == 0 and share == pytest.approx(1.1 / 3)  # the first reading's text won: its own reading is kept
     assert rr.vote([Reading("A", 0.4)]) == (0, pytest.approx(0.4))
+    best, share = rr.vote([Reading("AB", 0.5), Reading("", 0.9), Reading("", 0.9), Reading("A8", 0.6)])
+    assert best == 3 and share == pytest.approx(0.15)  # blanks score high but never erase a line's text
+    assert rr.vote([Reading("", 0.9), Reading(" ", 0.8)]) == (0, pytest.approx(0.45))  # all blank: a blank
+
+
+@pytest.mark.parametrize("shape", [(100, 13), (100, 13, 3), (10, 40), (1, 1), (3, 200, 3), (200, 3)])
+def test_degenerate_crops_are_framed_safely_or_not_at_all(shape):
+    image = np.full(shape, 255, np.uint8)
+    for look in rr.LOOKS:
+        framed = look.frame(image)
+        assert framed is None or (min(framed.image.shape[:2]) >= 1 and framed.sx > 0)
+    assert rr.Look(trim_x=1 / 12, trim_y=1 / 12).frame(np.full((100, 13), 255, np.uint8)) is None  # nothing left
+    assert rr.Look(trim_x=1 / 12, trim_y=1 / 12).frame(np.full((11, 40), 255, np.uint8)) is None  # would be itself
+    assert rr.Look().frame(image) is None  # a framing that changes nothing is not read twice
+
+
+def test_the_shipped_recognizer_reads_degenerate_crops_again_without_failing():
+    from yocr.recognizer.predictor import Recognizer
+
+    rec = Recognizer(device="cpu", reread_below=1.0)
+    shapes = [(100, 13), (100, 13, 3), (10, 40), (1, 1), (3, 200, 3), (200, 3), (40, 12, 3)]
+    readings = rec.read([np.full(s, 255, np.uint8) for s in shapes])
+    assert len(readings) == len(shapes) and all(0.0 <= r.confidence <= 1.0 for r in readings)
+    assert len(rec.read([np.full((40, 60, 3), 255, np.uint8)], bands=True)) == 1
 
 
 def test_only_unsure_short_lines_are_read_again_and_their_confidence_is_the_vote():
@@ -86,10 +110,49 @@ def test_the_pipeline_rereads_what_the_fallback_left_and_not_on_scene_photos():
     assert Reader(ReaderConfig(), stages=scene).read(image).text == "first\nfirst" and len(seen) == 1
 
 
-def test_reread_threshold_is_checked():
-    for make in (lambda: ReaderConfig(reread_below=1.5), lambda: ReadConfig(reread_below=-0.1)):
+def test_reread_threshold_is_checked_and_reaches_each_command(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+    from yocr.bench.lines import LinesBenchConfig
+    from yocr.cli import app
+    from yocr.pipeline import reader as reader_mod
+
+    for make in (lambda: ReaderConfig(reread_below=1.5), lambda: ReadConfig(reread_below=-0.1),
+                 lambda: LinesBenchConfig(labels=("x.txt",), reread_below=2.0)):
         with pytest.raises(YocrError, match="reread-below"):
             make()
+    seen = []
+    monkeypatch.setattr(reader_mod, "build_stages", lambda cfg: seen.append(cfg.reread_below) or 1 / 0)
+    image = tmp_path / "a.png"
+    image.write_bytes(b"not an image")
+    CliRunner().invoke(app, ["run", str(image), "--out", str(tmp_path / "out"), "--reread-below", "0.4"])
+    assert seen == [0.4]
+    out = CliRunner().invoke(app, ["read", str(image), "--reread-below", "1.5"])
+    assert out.exit_code != 0 and "reread-below" in out.output
+
+
+def test_without_a_threshold_the_pipeline_has_no_reread_step(monkeypatch):
+    from yocr.pipeline import reader as reader_mod
+    from yocr.recognizer import predictor
+
+    made = []
+
+    class FakeRecognizer:
+        def __init__(self, *args, **kwargs):
+            made.append(kwargs["reread_below"])
+
+        def read(self, crops, bands=False, again=True):
+            return [Reading("x", 0.1)] * len(crops) if not again else 1 / 0  # the pipeline reads once, then rereads
+
+        def reread(self, crops, readings):
+            return readings
+
+    monkeypatch.setattr(predictor, "Recognizer", FakeRecognizer)
+    monkeypatch.setattr("yocr.detector.predictor.Detector", lambda *a, **k: object())
+    off = reader_mod.build_stages(ReaderConfig(reread_below=0.0, fallback="none"))
+    on = reader_mod.build_stages(ReaderConfig(fallback="none"))
+    assert off.reread is None and on.reread is not None and made == [0.0, 0.7]
+    assert on.recognize([np.zeros((8, 8), np.uint8)])[0].text == "x"
+    assert on.recognize_bands([np.zeros((8, 8), np.uint8)])[0].text == "x"
 
 
 def test_the_recognizer_reads_unsure_lines_again_unless_told_not_to():
@@ -123,6 +186,8 @@ def test_training_reframes_lines_as_a_detector_frames_them():
     assert all(28 <= h <= 48 and 0.6 * 100 <= w <= 1.75 * 100 for h, w in shapes)
     assert Reframe(p=1.0).apply(image, sides=(-0.5, -0.5, -0.5, -0.5)).shape == image.shape  # too much trim: as is
     assert Reframe(p=1.0).apply(image, sides=(0.0, 0.0, 0.0, 0.0), stretch=1.3).shape == (32, 130)
-    assert line_degradations(0.6, reframe=0.5)(image=image)["image"].ndim == 2
+    assert line_degradations(0.6, reframe=1.0)(image=image)["image"].ndim == 2
     with pytest.raises(YocrError, match="reframe"):
         TrainConfig(reframe=2.0)
+    with pytest.raises(YocrError, match="--reframe needs --augment"):
+        TrainConfig(reframe=0.3, augment=False)
