@@ -174,16 +174,17 @@ def engine_settings(name: str, cfg: PageBenchConfig) -> str:
     if name == "tesseract-crops":
         return f"{det}; Tesseract --psm 7 on each crop"
     rec = f"CRNN {cfg.recognizer_weights or 'shipped'}"
-    again = ReaderConfig().reread_below
+    below_again = ReaderConfig().reread_below
+    again = f"; lines under {below_again} read again in other framings" if below_again > 0 else ""
     if name == "yocr-crnn":
-        return f"{det}; {rec} alone (unsure lines under {again} read again in other framings)"
+        return f"{det}; {rec} alone{again}"
     from yocr.pipeline import tesseract
 
     below, prose = ReaderConfig().fallback_below, ReaderConfig().prose_fallback_below
     if not tesseract.available():
         return f"{det}; {rec}; Tesseract is not installed, so no line is re-read"
     return (f"{det}; {rec}; Tesseract re-reads lines below confidence {below} ({prose} on pages of prose) and is kept "
-            f"where surer; the CRNN's lines under {again} are then read again in other framings (yocr run's default)")
+            f"where surer{again} (yocr run's default)")
 
 
 class RapidOCREngine:

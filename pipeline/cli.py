@@ -14,7 +14,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from yocr.console import err, fail
-from yocr.core.defaults import (DETECTOR_CONF, FALLBACK_BELOW, PROSE_FALLBACK_BELOW, RAY_ADDRESS, REREAD_BELOW,
+from yocr.core.defaults import (DETECTOR_CONF, FALLBACK_BELOW, PROSE_FALLBACK_BELOW, RAY_ADDRESS, RUN_REREAD_BELOW,
                                 SCENE_MIN_CONFIDENCE)
 from yocr.core.geometry import CROP_MARGIN
 from yocr.errors import YocrError, exit_code_for
@@ -31,9 +31,10 @@ FallbackBelow = Annotated[float, typer.Option(help="CRNN confidence below which 
 ProseFallbackBelow = Annotated[float, typer.Option(help="The same on a page of prose (most of its lines long "
                                                         "lines of running text), where Tesseract's word lists help; "
                                                         "the higher of the two applies there (0: as elsewhere).")]
-RereadBelow = Annotated[float, typer.Option(help="CRNN confidence below which a line is read again, framed three "
-                                                 "other ways, keeping the reading most of them agree on (lines the "
-                                                 "fallback left to the CRNN, on documents; 0: never).")]
+RereadBelow = Annotated[float, typer.Option(help="CRNN confidence below which a document's line that the fallback "
+                                                 "left to the CRNN is read again, framed three other ways, keeping "
+                                                 "the reading most of them agree on (0: never; 0.7 is yocr read's "
+                                                 "default).")]
 SceneMinConfidence = Annotated[float, typer.Option(help="On a photo of a scene (a street, a car), lines read with "
                                                         "less confidence are left out (0: keep all).")]
 JsonOut = Annotated[bool, typer.Option("--json", help="Also write NAME.json: boxes, text, confidences, timings.")]
@@ -83,7 +84,7 @@ def register(app: typer.Typer) -> None:
 def run_cmd(
     inputs: Inputs, out: Out, engine: Engine = "yocr", recognizer: RecognizerName = "crnn", fallback: Fallback = "auto",
     fallback_below: FallbackBelow = FALLBACK_BELOW, prose_fallback_below: ProseFallbackBelow = PROSE_FALLBACK_BELOW,
-    scene_min_confidence: SceneMinConfidence = SCENE_MIN_CONFIDENCE, reread_below: RereadBelow = REREAD_BELOW,
+    scene_min_confidence: SceneMinConfidence = SCENE_MIN_CONFIDENCE, reread_below: RereadBelow = RUN_REREAD_BELOW,
     json_out: JsonOut = False,
     overlay: Overlay = False, formats: Formats = "txt", pdf_combine: PdfCombine = None, split_pages: SplitPages = False,
     overwrite: Overwrite = False, workers: Workers = 0, ray: Ray = None, ray_actors: RayActors = 0,

@@ -148,8 +148,8 @@ def test_without_a_threshold_the_pipeline_has_no_reread_step(monkeypatch):
 
     monkeypatch.setattr(predictor, "Recognizer", FakeRecognizer)
     monkeypatch.setattr("yocr.detector.predictor.Detector", lambda *a, **k: object())
-    off = reader_mod.build_stages(ReaderConfig(reread_below=0.0, fallback="none"))
-    on = reader_mod.build_stages(ReaderConfig(fallback="none"))
+    off = reader_mod.build_stages(ReaderConfig(fallback="none"))  # yocr run's default: off
+    on = reader_mod.build_stages(ReaderConfig(fallback="none", reread_below=0.7))
     assert off.reread is None and on.reread is not None and made == [0.0, 0.7]
     assert on.recognize([np.zeros((8, 8), np.uint8)])[0].text == "x"
     assert on.recognize_bands([np.zeros((8, 8), np.uint8)])[0].text == "x"
