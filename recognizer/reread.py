@@ -91,13 +91,14 @@ def vote(readings: Sequence[Reading]) -> tuple[int, float]:
 
 
 def reread(images: Sequence[np.ndarray], readings: list[Reading], read: Callable[[list[np.ndarray]], list[Reading]],
-           below: float, looks: Sequence[Look] = LOOKS) -> list[Reading]:
-    """``readings`` of ``images`` with each one surer less than ``below`` replaced by the vote of it and its
-    readings in ``looks`` (all read in one call of ``read``)."""
+           below: float | Sequence[float], looks: Sequence[Look] = LOOKS) -> list[Reading]:
+    """``readings`` of ``images`` with each one surer less than ``below`` (one threshold, or one per image) replaced
+    by the vote of it and its readings in ``looks`` (all read in one call of ``read``)."""
+    belows = [float(below)] * len(images) if np.isscalar(below) else [float(b) for b in below]  # type: ignore[arg-type]
     framed: list[tuple[int, Framed]] = []
     for i, reading in enumerate(readings):
         h, w = images[i].shape[:2]
-        if reading.confidence < below and w <= MAX_ASPECT * h:
+        if reading.confidence < belows[i] and w <= MAX_ASPECT * h:
             framed += [(i, look_i) for look_i in (look.frame(images[i]) for look in looks) if look_i is not None]
     if not framed:
         return readings

@@ -261,7 +261,7 @@ def test_bands_never_trade_text_for_a_confident_blank(monkeypatch):
     rec = Recognizer()
     image = np.full((60, 100), 255, np.uint8)  # boxy: read whole and in bands
     answers = iter([Reading("AE2", 0.3), Reading("", 0.9), Reading("", 0.95), Reading("SALE", 0.6), Reading("", 0.99)])
-    monkeypatch.setattr(rec, "_read", lambda crops: [next(answers) for _ in crops])
+    monkeypatch.setattr(rec, "_read_once", lambda crops: [next(answers) for _ in crops])
     (best,) = rec.read([image], bands=True)
     assert best.text == "SALE"
 

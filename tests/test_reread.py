@@ -191,3 +191,30 @@ def test_training_reframes_lines_as_a_detector_frames_them():
         TrainConfig(reframe=2.0)
     with pytest.raises(YocrError, match="--reframe needs --augment"):
         TrainConfig(reframe=0.3, augment=False)
+
+
+def test_in_bands_every_reading_of_a_boxy_image_is_read_again():
+    from conftest import render_line
+    from yocr.recognizer.predictor import READ_BANDS, Recognizer
+
+    text = render_line("AB 123", size=24)
+    pad = text.shape[0]
+    plate = np.pad(text, ((pad, pad), (4, 4)), constant_values=255)  # boxy: under 4 x as wide as high, >= 24 px high
+    assert plate.shape[1] < 4 * plate.shape[0] and plate.shape[0] >= 24
+    line = render_line("Total 12.50")  # line-shaped, read surely
+    rec = Recognizer(device="cpu", reread_below=0.01)  # hardly anything is unsure
+    calls = []
+    once = rec._read_once
+    rec._read_once = lambda images: calls.append(len(images)) or once(images)
+    readings = rec.read([plate, line], bands=True)
+    assert len(readings) == 2 and readings[1].text == "Total 12.50"
+    framed = len(rr.LOOKS)
+    assert calls[0] == 1 + len(READ_BANDS) + 1  # the plate, its bands, the line
+    assert calls[1] <= (1 + len(READ_BANDS)) * framed and calls[1] >= framed  # the plate's readings, not the line's
+    calls.clear()
+    Recognizer.read(rec, [plate, line], bands=True, again=False)
+    assert calls == [1 + len(READ_BANDS) + 1]
+    rec.reread_below = 0.0
+    calls.clear()
+    rec.read([plate, line], bands=True)
+    assert calls == [1 + len(READ_BANDS) + 1]  # the reread off: bands alone, as before
