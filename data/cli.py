@@ -121,10 +121,14 @@ def crops_cmd(
     yolo_split: str = typer.Option("train", help="YOLO: the split folder to cut from: 'train', 'val', or 'all' "
                                                  "(every image under images/, split or not)."),
     margin: float = typer.Option(CROP_MARGIN, help="Margin around each box, as a fraction of its height."),
+    detected: bool = typer.Option(False, help="Cut the lines the detector finds, as 'yocr run' cuts them, each "
+                                              "labelled with the annotations that make it up (the others are "
+                                              "left out), instead of the annotated boxes."),
+    detector_weights: Optional[str] = typer.Option(None, help="With --detected: detector weights (default: shipped)."),
 ) -> None:
     """Cut labelled line crops out of annotated pages (SROIE box files, FUNSD JSON, YOLO folders with transcriptions)."""
     from yocr.data.annotations import funsd_pages, sroie_pages
-    from yocr.data.crops import write_crops
+    from yocr.data.crops import write_crops, write_detected_crops
     from yocr.data.yolo import yolo_text_pages
 
     if not sroie and not funsd and not yolo:
@@ -142,7 +146,13 @@ def crops_cmd(
             )
         if yolo:
             pages += yolo_text_pages(yolo, "" if yolo_split == "all" else yolo_split)
-        n, problems = write_crops(pages, out, margin)
+        if detected:
+            from yocr.pipeline.reader import Reader, ReaderConfig
+
+            reader = Reader(ReaderConfig(fallback="none", margin=margin, detector_weights=detector_weights))
+            n, problems = write_detected_crops(pages, out, reader)
+        else:
+            n, problems = write_crops(pages, out, margin)
     except (YocrError, OSError) as exc:
         _fail(exc)
     for p in problems:

@@ -325,6 +325,20 @@ class Reader:
         below = self.config.fallback_below
         return max(below, self.config.prose_fallback_below) if order.prose_page(found) else below
 
+    def cut(self, image: PageImage, lap: Callable[[str], None] = lambda step: None):
+        """The page's lines as the reader cuts them: its detections, their rows in reading order, the cells (boxes)
+        in that order, and each cell's ``(crop, transform)``; ``lap`` is told when the detect and crop steps end."""
+        found = detect(self.stages, image)
+        lap("detect")
+        looks = Looks()  # each crop's angle and ink, learnt once for the split and the crops
+        if self.config.deskew:  # counted in "crop": the lines are cut apart there too
+            found = split_stacked(image.bgr, found, self.config.margin, looks)
+        rows = group_rows(found)
+        cells = [d.box for row in rows for d in row]
+        placed = line_crops_with_transforms(image.bgr, cells, self.config.margin, self.config.deskew, looks)
+        lap("crop")
+        return found, rows, cells, placed
+
     def read_page(self, image: PageImage) -> Page:
         """The reading of one loaded page: the steps of the module docstring, each timed."""
         timings: dict[str, float] = {}
@@ -341,17 +355,9 @@ class Reader:
             lap("tesseract")
             raw = [(line, line.text) for line in page_lines]
         else:
-            found = detect(self.stages, image)
-            lap("detect")
+            found, rows, cells, placed = self.cut(image, lap)
             timings.update(detector_steps(self.stages))
-            looks = Looks()  # each crop's angle and ink, learnt once for the split and the crops
-            if self.config.deskew:  # counted in "crop": the lines are cut apart there too
-                found = split_stacked(image.bgr, found, self.config.margin, looks)
-            rows = group_rows(found)
-            cells = [d.box for row in rows for d in row]
-            placed = line_crops_with_transforms(image.bgr, cells, self.config.margin, self.config.deskew, looks)
             crops = [crop for crop, _ in placed]
-            lap("crop")
             readings = recognise(self.stages, crops, found.scene)
             lap("recognise")
             readings, used = fall_back(self.stages, crops, readings, self.fallback_below(found))

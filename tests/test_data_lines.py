@@ -117,3 +117,38 @@ def test_funsd_words_grouped_into_lines(tmp_path):
     f.write_text(json.dumps(ann))
     texts = sorted(r.text for r in read_funsd_lines(f))
     assert texts == ["Date: June 21", "far", "next"]
+
+
+def test_detected_cells_are_labelled_by_the_annotations_that_make_them_up():
+    from yocr.data.annotations import Region
+    from yocr.data.crops import label_cells
+
+    regions = [Region((10, 10, 60, 30), "TOTAL"), Region((70, 10, 120, 30), "12.50"), Region((10, 50, 120, 70), "THANK YOU"),
+               Region((200, 10, 260, 30), "   ")]
+    cells = [(8, 8, 122, 32),  # a row of two segments: joined left to right
+             (10, 50, 60, 70),  # half of a line: its segment's centre is outside, nothing inside
+             (10, 10, 120, 70),  # two lines in one box: their union is the box, but they are not one row
+             (5, 45, 300, 75),  # a line in a box far too wide: IoU under 0.5
+             (190, 5, 270, 35)]  # only a blank annotation inside
+    assert label_cells(cells, regions) == ["TOTAL 12.50", None, None, None, None]
+
+
+def test_crops_as_the_reader_cuts_them(tmp_path):
+    from yocr.core.geometry import Box
+    from yocr.data.crops import write_detected_crops
+
+    root = _sroie_page(tmp_path)
+
+    class Cutter:  # cuts two lines: the annotated one and one no annotation makes up
+        def cut(self, image):
+            cells = [Box(9, 19, 161, 45), Box(200, 150, 300, 170)]
+            return None, None, cells, [(image.bgr[int(c.y0):int(c.y1), int(c.x0):int(c.x1)], None) for c in cells]
+
+    n, problems = write_detected_crops(sroie_pages(root), tmp_path / "det", Cutter())
+    assert n == 1 and any("matches no annotation" in p for p in problems)
+    name, label = (tmp_path / "det" / "labels.txt").read_text().splitlines()[0].split(" ", 1)
+    assert label == "TOTAL, RM" and name == "000_d000.png"
+    assert cv2.imread(str(tmp_path / "det" / "images" / name)).shape[:2] == (26, 152)
+    (root / "img" / "000.jpg").write_bytes(b"broken")
+    n, problems = write_detected_crops(sroie_pages(root), tmp_path / "det2", Cutter())
+    assert n == 0 and any("000.jpg" in p for p in problems)
