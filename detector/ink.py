@@ -80,6 +80,32 @@ def rule_span(shape: tuple[int, ...]) -> int:
     return max(MIN_RULE, max(shape[:2]) // RULE_SHARE)
 
 
+GLYPH_SIDE = 1000  # pixels: glyph_height looks at the page shrunk to this long side
+MIN_GLYPHS = 20  # fewer glyph-like blobs than this tell no height
+
+
+def glyph_height(grey: np.ndarray, side: int = GLYPH_SIDE) -> float | None:
+    """The median height (page pixels) of the page's glyph-like blobs of ink, or None when it has too few of them.
+
+    A quick look before detection (3 ms on a receipt): the page shrunk to ``side`` pixels, its ink as :func:`ink_mask`
+    thresholds it, and the blobs that can be glyphs: at least 4 pixels and at most a tenth of the page high, at most
+    3 x as wide as high, filling at least 15 % of their box (not specks, rules, frames or whole inked regions). On
+    the validation receipts it gives 14-32 px, on the forms 8-11 px, on 300-dpi book scans 22-31 px."""
+    import cv2
+
+    height, width = grey.shape[:2]
+    scale = min(1.0, side / max(height, width))
+    small = grey if scale == 1.0 else cv2.resize(grey, (max(1, round(width * scale)), max(1, round(height * scale))),
+                                                 interpolation=cv2.INTER_AREA)
+    ink = cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, INK_BLOCK, INK_OFFSET)
+    _, _, stats, _ = components(ink)
+    w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
+    glyph = (h >= 4) & (h <= small.shape[0] / 10) & (w <= 3 * h) & (area >= 0.15 * w * h)
+    if np.count_nonzero(glyph) < MIN_GLYPHS:
+        return None
+    return float(np.median(h[glyph])) / scale
+
+
 def speck_size(line_heights: np.ndarray, fraction: float = 0.15) -> int:
     """Blob area (pixels) below which ink is noise: a square of ``fraction`` x the median line height, at least 2."""
     heights = np.asarray(line_heights, dtype=np.float64).reshape(-1)
