@@ -30,8 +30,39 @@ def components(mask: np.ndarray):
     return cv2.connectedComponentsWithStatsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_BBDT)
 
 
-def ink_mask(image_bgr: np.ndarray, speck: int = 0) -> np.ndarray:
-    """Dark-on-light ink of a page (adaptive threshold, so uneven light does not flood it), as a 0/1 uint8 array.
+class RoughInk:
+    """A page's ink before the specks are sorted out (:func:`rough_ink`), and its blobs (:func:`components`) once
+    asked for: what :func:`ink_mask` starts from and :func:`glyph_height` measures, made once per page."""
+
+    def __init__(self, ink: np.ndarray):
+        self.ink = ink  # 0/1 uint8
+        self._blobs: tuple[int, np.ndarray, np.ndarray] | None = None
+
+    def blobs(self) -> tuple[int, np.ndarray, np.ndarray]:
+        """``(count, labels, stats)`` of the ink's 8-connected blobs (label 0: the background)."""
+        if self._blobs is None:
+            count, labels, stats, _ = components(self.ink)
+            self._blobs = (count, labels, stats)
+        return self._blobs
+
+
+def rough_ink(image_bgr: np.ndarray) -> RoughInk:
+    """Dark-on-light ink of a page (adaptive threshold, so uneven light does not flood it) without its ruling lines
+    (long horizontal and vertical runs: forms and tables), with its blobs."""
+    import cv2
+
+    grey = image_bgr if image_bgr.ndim == 2 else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
+    ink = cv2.adaptiveThreshold(grey, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, INK_BLOCK,
+                                INK_OFFSET)
+    span = rule_span(ink.shape)
+    rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, span), np.uint8))
+    rules |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((span, 1), np.uint8))
+    ink &= 1 - rules
+    return RoughInk(ink)
+
+
+def ink_mask(image_bgr: np.ndarray, speck: int = 0, rough: RoughInk | None = None) -> np.ndarray:
+    """Dark-on-light ink of a page (:func:`rough_ink`, or ``rough`` where the caller has it), as a 0/1 uint8 array.
 
     Connected blobs of fewer than ``speck`` pixels (scanner noise, paper texture) are not ink unless they lie next to
     a larger blob (punctuation) or in a flat row of such blobs (a dot leader): on a noisy scan they otherwise sit close
@@ -39,16 +70,10 @@ def ink_mask(image_bgr: np.ndarray, speck: int = 0) -> np.ndarray:
     """
     import cv2
 
-    grey = image_bgr if image_bgr.ndim == 2 else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
-    ink = cv2.adaptiveThreshold(grey, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, INK_BLOCK,
-                                INK_OFFSET)
-    # ruling lines of forms and tables are not text: remove long horizontal and vertical runs
-    span = rule_span(ink.shape)
-    rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, span), np.uint8))
-    rules |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((span, 1), np.uint8))
-    ink &= 1 - rules
+    rough = rough if rough is not None else rough_ink(image_bgr)
+    ink = rough.ink
     if speck > 1:
-        count, labels, stats, _ = components(ink)
+        count, labels, stats = rough.blobs()
         inked = ink.astype(bool)
 
         def blobs_touching(mask: np.ndarray) -> np.ndarray:  # labels with a pixel in mask (bincount: no sort)
@@ -72,7 +97,7 @@ def ink_mask(image_bgr: np.ndarray, speck: int = 0) -> np.ndarray:
         keep |= blobs_touching(np.take(leader, row_labels) & small.astype(bool))
         keep[0] = False
         ink = np.take(keep.astype(np.uint8), labels)
-    return ink
+    return ink.copy() if ink is rough.ink else ink
 
 
 def rule_span(shape: tuple[int, ...]) -> int:
@@ -80,27 +105,22 @@ def rule_span(shape: tuple[int, ...]) -> int:
     return max(MIN_RULE, max(shape[:2]) // RULE_SHARE)
 
 
-GLYPH_SIDE = 1000  # pixels: glyph_height looks at the page shrunk to this long side
 MIN_GLYPHS = 20  # fewer glyph-like blobs than this tell no height
 
 
-def glyph_height(grey: np.ndarray, side: int = GLYPH_SIDE) -> float | None:
-    """The median height (page pixels) of the page's glyph-like blobs of ink, or None when it has too few of them.
+def glyph_height(rough: RoughInk, scale: float = 1.0) -> float | None:
+    """The median height (page pixels) of the glyph-like blobs of a page's ink, or None when it has too few of them.
 
-    A quick look before detection (3 ms on a receipt): the page shrunk to ``side`` pixels, its ink as :func:`ink_mask`
-    thresholds it, and the blobs that can be glyphs: at least 4 pixels and at most a tenth of the page high, at most
-    3 x as wide as high, filling at least 15 % of their box (not specks, rules, frames or whole inked regions). On
-    the validation receipts it gives 14-32 px, on the forms 8-11 px, on 300-dpi book scans 22-31 px."""
+    ``rough`` is the ink of the page shrunk by ``scale`` (the ink steps' copy: nothing new to compute). Glyph-like
+    blobs are at least 4 pixels and at most a tenth of the page high, at most 3 x as wide as high, and fill at least
+    15 % of their box (not specks, frames or whole inked regions). On the validation receipts it gives 14-32 px, on
+    the forms 8-11 px, on 300-dpi book scans 22-31 px."""
     import cv2
 
-    height, width = grey.shape[:2]
-    scale = min(1.0, side / max(height, width))
-    small = grey if scale == 1.0 else cv2.resize(grey, (max(1, round(width * scale)), max(1, round(height * scale))),
-                                                 interpolation=cv2.INTER_AREA)
-    ink = cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, INK_BLOCK, INK_OFFSET)
-    _, _, stats, _ = components(ink)
-    w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
-    glyph = (h >= 4) & (h <= small.shape[0] / 10) & (w <= 3 * h) & (area >= 0.15 * w * h)
+    count, _, stats = rough.blobs()
+    stats = stats[1:count]
+    w, h, area = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+    glyph = (h >= 4) & (h <= rough.ink.shape[0] / 10) & (w <= 3 * h) & (area >= 0.15 * w * h)
     if np.count_nonzero(glyph) < MIN_GLYPHS:
         return None
     return float(np.median(h[glyph])) / scale

@@ -26,8 +26,8 @@ from yocr.detector import ultra
 from yocr.errors import YocrError
 from yocr.detector.boxes import TILE_OVERLAP, from_arrays, merge_line_boxes, tiles, touches_inner_border
 from yocr.detector.ink import (
-    SCENE_OUTSIDE, drop_blank, glyph_height, ink_mask, ink_outside, lone_segments, lost_lines, snap_to_ink, speck_size,
-    split_at_gaps,
+    SCENE_OUTSIDE, RoughInk, drop_blank, glyph_height, ink_mask, ink_outside, lone_segments, lost_lines, rough_ink,
+    snap_to_ink, speck_size, split_at_gaps,
 )
 from yocr.detector.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
 
@@ -42,10 +42,12 @@ INK_MAX_SIDE = 1400  # pixels: the ink steps look at larger pages shrunk to this
 LARGE_PAGE_SIDE = 2600
 LARGE_PAGE_SCALE = 1.5
 # a document page whose glyphs would be taller than GLYPH_PX at the usual size runs smaller, so that they are that
-# tall (not under RIGHT_SIZE_FLOOR px): on the validation receipts (glyphs 19 px in the median at 1,280 px) the
-# network's time fell from 0.075 to 0.046 s a page, word F1 from 0.936 to 0.933 (README); forms keep their size
+# tall (not under RIGHT_SIZE_FLOOR px), when that is at most RIGHT_SIZE_GAIN x the usual size (a smaller change
+# saves little time): on the validation receipts (glyphs 19 px in the median at 1,280 px) the network's time fell
+# from 0.075 to about 0.045 s a page (README); the forms' print is small and keeps its size
 GLYPH_PX = 12
 RIGHT_SIZE_FLOOR = 640
+RIGHT_SIZE_GAIN = 0.85
 
 
 def lineboxes_from_result(result: Any, offset: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
@@ -67,13 +69,40 @@ def inference_size(width: int, height: int, imgsz: int, stride: int = STRIDE) ->
 
 def right_size(width: int, height: int, glyph: float | None, imgsz: int, stride: int = STRIDE) -> int | None:
     """The smaller long-side size at which a page whose glyphs are ``glyph`` px high (:func:`glyph_height`) shows
-    them ``GLYPH_PX`` high, rounded up to the stride and not under ``RIGHT_SIZE_FLOOR``; None when the usual
-    :func:`inference_size` is no larger (small print, small pages) or the height is unknown."""
+    them ``GLYPH_PX`` high, rounded up to the stride and not under ``RIGHT_SIZE_FLOOR``; None when that is over
+    ``RIGHT_SIZE_GAIN`` x the usual :func:`inference_size` (small print, small pages) or the height is unknown."""
     usual = inference_size(width, height, imgsz, stride)
     if not glyph or glyph <= 0:
         return None
     want = max(RIGHT_SIZE_FLOOR, int(np.ceil(max(width, height) * GLYPH_PX / glyph / stride) * stride))
-    return want if want < usual else None
+    return want if want <= RIGHT_SIZE_GAIN * usual else None
+
+
+class InkView:
+    """A page as the ink steps see it: shrunk to ``INK_MAX_SIDE`` when larger (a 4,000-px photo's mask costs 4 x
+    less), and its rough ink (:func:`~yocr.detector.ink.rough_ink`), each made once when first asked for: the right
+    size (:meth:`Detector.document_size`) and the ink steps after the network share them."""
+
+    def __init__(self, page: PageImage):
+        self.page = page
+        self.scale = min(1.0, INK_MAX_SIDE / max(page.width, page.height))
+        self._grey: np.ndarray | None = None
+        self._rough: RoughInk | None = None
+
+    @property
+    def grey(self) -> np.ndarray:
+        if self._grey is None:
+            page, scale = self.page, self.scale
+            self._grey = page.grey if scale == 1.0 else cv2.resize(
+                page.grey, (max(1, round(page.width * scale)), max(1, round(page.height * scale))),
+                interpolation=cv2.INTER_AREA)
+        return self._grey
+
+    @property
+    def rough(self) -> RoughInk:
+        if self._rough is None:
+            self._rough = rough_ink(self.grey)
+        return self._rough
 
 
 class Detector:
@@ -206,13 +235,14 @@ class Detector:
         again by the fp32 network at the usual size."""
         page = image if isinstance(image, PageImage) else PageImage(to_bgr(image))
         fast = self.fast is not None and self.snap  # without the ink steps no page is known to be a scene
-        size = self.document_size(page) if self.snap else None
-        found = self._timed_post(page, *self.raw(page.bgr, fast=fast, size=size))
+        view = InkView(page)
+        size = self.document_size(view) if self.snap else None
+        found = self._timed_post(view, *self.raw(page.bgr, fast=fast, size=size))
         if (not fast and size is None) or (len(found) and not found.scene):
             return found
         boxes, scores, cut = self.raw(page.bgr)
         if not len(found):  # nothing found (a photo with one small plate, say): the fp32 network decides
-            return self._timed_post(page, boxes, scores, cut)
+            return self._timed_post(view, boxes, scores, cut)
         # int8 finds the lines of documents as well as fp32 does, but fewer street words and plates (model card):
         # a photo of a scene is detected again by the fp32 network (kept as it is, like any scene's boxes)
         start = time.perf_counter()
@@ -221,35 +251,35 @@ class Detector:
         finally:
             self._time("detector_post", time.perf_counter() - start)
 
-    def document_size(self, page: PageImage) -> int | None:
-        """The long side to detect ``page`` at as a document (:func:`right_size`); None: the usual size."""
+    def document_size(self, view: InkView) -> int | None:
+        """The long side to detect a page at as a document (:func:`right_size` of its glyphs' height, from the ink
+        that the ink steps look at afterwards); None: the usual size."""
+        page = view.page
         if not self.right or (self.large and max(page.width, page.height) > LARGE_PAGE_SIDE):
             return None
         start = time.perf_counter()
         try:
-            return right_size(page.width, page.height, glyph_height(page.grey), self.imgsz)
+            return right_size(page.width, page.height, glyph_height(view.rough, view.scale), self.imgsz)
         finally:
             self._time("detector_pre", time.perf_counter() - start)
 
-    def _timed_post(self, page: PageImage, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray) -> Detections:
+    def _timed_post(self, view: InkView, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray) -> Detections:
         start = time.perf_counter()
         try:
-            return self._postprocess_page(page, boxes, scores, cut)
+            return self._postprocess_page(view.page, boxes, scores, cut, view)
         finally:
             self._time("detector_post", time.perf_counter() - start)
 
-    def _postprocess_page(self, page: PageImage, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray) -> Detections:
+    def _postprocess_page(self, page: PageImage, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray,
+                          view: InkView | None = None) -> Detections:
         height, width = page.height, page.width
         if not self.snap or not len(boxes):
             return Detections(self.postprocess(boxes, scores, cut, width, height))
-        # the ink steps see pages larger than INK_MAX_SIDE shrunk to it: a 4,000-px photo's mask costs 4 x less
-        scale = min(1.0, INK_MAX_SIDE / max(width, height))
-        grey = page.grey if scale == 1.0 else cv2.resize(page.grey, (max(1, round(width * scale)),
-                                                                      max(1, round(height * scale))),
-                                                         interpolation=cv2.INTER_AREA)
+        view = view if view is not None else InkView(page)  # pages larger than INK_MAX_SIDE shrunk to it
+        grey, scale = view.grey, view.scale
         clipped = clip_boxes(boxes, width, height) * scale
         heights = clipped[:, 3] - clipped[:, 1]
-        ink = ink_mask(grey, speck_size(heights[heights > 0]))
+        ink = ink_mask(grey, speck_size(heights[heights > 0]), view.rough)
         if ink_outside(clipped, ink) > SCENE_OUTSIDE:  # a photo of a scene: the ink is not the text's
             return Detections(self.postprocess(boxes, scores, cut, width, height), scene=True)
         return Detections(self.postprocess(boxes, scores, cut, width, height, ink, grey, scale))

@@ -76,30 +76,33 @@ def _print(page: np.ndarray, scale: float, thickness: int) -> np.ndarray:
 
 
 def test_glyph_height_measures_the_print_and_scales_with_the_page():
-    from yocr.detector.ink import glyph_height
+    from yocr.detector.ink import glyph_height, rough_ink
 
     grey = cv2.cvtColor(_print(np.full((1600, 1000, 3), 255, np.uint8), 1.0, 2), cv2.COLOR_BGR2GRAY)
-    height = glyph_height(grey)
+    height = glyph_height(rough_ink(grey))
     assert height is not None and 20 <= height <= 28  # capitals of FONT_HERSHEY_SIMPLEX at scale 1: 22 px + stroke
-    double = glyph_height(cv2.resize(grey, (2000, 3200), interpolation=cv2.INTER_CUBIC))
+    double = glyph_height(rough_ink(cv2.resize(grey, (2000, 3200), interpolation=cv2.INTER_CUBIC)))
     assert double == pytest.approx(2 * height, rel=0.15)
-    assert glyph_height(np.full((1600, 1000), 255, np.uint8)) is None  # no print: no height
+    half = glyph_height(rough_ink(cv2.resize(grey, (500, 800), interpolation=cv2.INTER_AREA)), scale=0.5)
+    assert half == pytest.approx(height, rel=0.15)  # measured on a shrunk copy, in page pixels
+    assert glyph_height(rough_ink(np.full((1600, 1000), 255, np.uint8))) is None  # no print: no height
 
 
 def test_right_size_shows_glyphs_at_their_height_but_never_enlarges():
-    from yocr.detector.predictor import GLYPH_PX, RIGHT_SIZE_FLOOR, right_size
+    from yocr.detector.predictor import GLYPH_PX, RIGHT_SIZE_FLOOR, RIGHT_SIZE_GAIN, right_size
 
-    assert GLYPH_PX == 12 and RIGHT_SIZE_FLOOR == 640
+    assert (GLYPH_PX, RIGHT_SIZE_FLOOR, RIGHT_SIZE_GAIN) == (12, 640, 0.85)
     assert right_size(1000, 2000, 24, 1280) == 1024  # 2000 x 12 / 24 = 1000, up to the stride
     assert right_size(1000, 2000, 60, 1280) == 640  # not under the floor
     assert right_size(1000, 2000, 10, 1280) is None  # small print: the usual size
+    assert right_size(1000, 2000, 20, 1280) is None  # 1,216 px: under 15 % smaller is not worth the change
     assert right_size(400, 500, 40, 1280) is None  # small page: already at its own size
     assert right_size(1000, 2000, None, 1280) is None
 
 
 def test_documents_are_detected_at_their_right_size_and_scenes_again_at_the_usual_size(monkeypatch):
     from yocr.core.results import Detections
-    from yocr.detector.ink import glyph_height
+    from yocr.detector.ink import glyph_height, rough_ink
     from yocr.detector.predictor import right_size
 
     page = _print(np.full((2000, 1400, 3), 255, np.uint8), 1.6, 3)  # large print
@@ -113,12 +116,13 @@ def test_documents_are_detected_at_their_right_size_and_scenes_again_at_the_usua
     for network in (det.yolo, det.fast):
         if network is not None:
             monkeypatch.setattr(network, "predict", record)
-    right = right_size(1400, 2000, glyph_height(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)), 1280)
+    shrunk = cv2.resize(page, (980, 1400), interpolation=cv2.INTER_AREA)  # as the ink steps see it
+    right = right_size(1400, 2000, glyph_height(rough_ink(shrunk), 0.7), 1280)
     assert right is not None and right < 1280
-    monkeypatch.setattr(det, "_postprocess_page", lambda p, b, s, c: Detections([Detection(b[0], 0.9)]))
+    monkeypatch.setattr(det, "_postprocess_page", lambda p, b, s, c, v: Detections([Detection(b[0], 0.9)]))
     det.detect(page)
     assert sizes == [right]  # a document: one pass, at its right size
-    monkeypatch.setattr(det, "_postprocess_page", lambda p, b, s, c: Detections([Detection(b[0], 0.9)], scene=True))
+    monkeypatch.setattr(det, "_postprocess_page", lambda p, b, s, c, v: Detections([Detection(b[0], 0.9)], scene=True))
     det.detect(page)
     assert sizes == [right, right, 1280]  # a photo of a scene: again at the usual size
     chosen = Detector(imgsz=1280, runtime="onnx")  # a size of the caller's: used as it is
