@@ -817,7 +817,8 @@ def step_table(scores: Sequence[PageScores]) -> list[str]:
     names = [n for n in STEP_ORDER if any(n in s.steps for s in timed)]
     names += sorted({n for s in timed for n in s.steps} - set(names))
     md = ["Seconds per page in each step (detect = detector_pre + detector_net + detector_nms + detector_post: "
-          "resize and pad, the network, non-maximum suppression, the ink heuristics):", "",
+          "the page's ink (for its right size) with resize and pad, the network, non-maximum suppression, the ink "
+          "heuristics):", "",
           "| data | engine | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
     for s in timed:
         md.append(f"| {s.dataset} | {s.engine} | " + " | ".join(f"{s.steps[n]:.3f}" if n in s.steps else "" for n in names)

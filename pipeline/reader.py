@@ -183,7 +183,8 @@ def detect(stages: Stages, image: PageImage) -> Detections:
 
 
 def detector_steps(stages: Stages) -> dict[str, float]:
-    """The detector's own split of its time since the last call (resize and pad, network, NMS, ink heuristics)."""
+    """The detector's own split of its time since the last call (the page's ink for its right size with resize and
+    pad, network, NMS, ink heuristics)."""
     steps = getattr(stages.detector, "timings", None)
     if not isinstance(steps, dict):
         return {}

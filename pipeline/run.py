@@ -235,7 +235,7 @@ def worker_count(workers: int, device: str = "cpu") -> int:
 #: How the run summary names the steps, in pipeline order; ``detector_*`` split ``detect``.
 STEP_NAMES = {"load": "load/decode", "detect": "detect", "crop": "crop", "recognise": "recognise",
               "fallback": "fallback", "reread": "reread", "tesseract": "tesseract", "clean": "clean", "write": "write"}
-DETECTOR_STEPS = {"detector_pre": "resize/pad", "detector_net": "network", "detector_nms": "NMS",
+DETECTOR_STEPS = {"detector_pre": "page ink and resize/pad", "detector_net": "network", "detector_nms": "NMS",
                   "detector_post": "ink post-processing"}
 
 
