@@ -101,7 +101,7 @@ def ink_mask(image_bgr: np.ndarray, speck: int = 0, rough: RoughInk | None = Non
 
 
 def rule_span(shape: tuple[int, ...]) -> int:
-    """Runs of ink at least this long (in pixels) count as ruling lines in :func:`ink_mask`, not as text."""
+    """Runs of ink at least this long (in pixels) count as ruling lines in :func:`rough_ink`, not as text."""
     return max(MIN_RULE, max(shape[:2]) // RULE_SHARE)
 
 
@@ -112,8 +112,8 @@ def glyph_height(rough: RoughInk, scale: float = 1.0) -> float | None:
     """The median height (page pixels) of the glyph-like blobs of a page's ink, or None when it has too few of them.
 
     ``rough`` is the ink of the page shrunk by ``scale`` (the ink steps' copy: nothing new to compute). Glyph-like
-    blobs are at least 4 pixels and at most a tenth of the page high, at most 3 x as wide as high, and fill at least
-    15 % of their box (not specks, frames or whole inked regions). On the validation receipts it gives 14-32 px, on
+    blobs are, in that copy's pixels, at least 4 pixels and at most a tenth of its height high, at most 3 x as wide as
+    high, and fill at least 15 % of their box (not specks, frames or whole inked regions). On the validation receipts it gives 14-32 px, on
     the forms 8-11 px, on 300-dpi book scans 22-31 px."""
     import cv2
 

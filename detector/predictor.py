@@ -3,9 +3,11 @@
 ``Detector(weights).detect(image)`` returns one :class:`~yocr.core.results.Detection` per printed line (in no
 particular order: reading order is the pipeline's job). Inference
 is rectangular: the page is scaled so that its long side is ``imgsz`` (never upscaled past the next multiple of 32)
-and padded only to a multiple of the stride; without an ``imgsz`` of the caller's, pages whose long side is over
-``LARGE_PAGE_SIDE`` (photos of book pages) run at ``LARGE_PAGE_SCALE`` x the training size, as their print is small. For very large scans, ``tile`` splits the page into overlapping tiles
-of that many page pixels; lines cut by a tile border are stitched back together.
+and padded only to a multiple of the stride. Without an ``imgsz`` of the caller's, pages whose long side is over
+``LARGE_PAGE_SIDE`` (photos of book pages) run at ``LARGE_PAGE_SCALE`` x the training size, as their print is
+small, and smaller pages whose print is large run at their right size (:func:`right_size`: the glyphs ``GLYPH_PX``
+high). For very large scans, ``tile`` splits the page into overlapping tiles of that many page pixels; lines cut by
+a tile border are stitched back together.
 """
 
 from __future__ import annotations
@@ -230,9 +232,10 @@ class Detector:
         ``scene`` is set on the result when the page is a photo of a scene (see :func:`ink_outside`).
 
         A page is first detected as a document: by the int8 copy of the network where there is one beside the weights
-        (``yocr export --int8-pages``; runtime ``auto``), at its right size (:func:`right_size`) unless the caller
-        chose a size. A page that turns out to be a photo of a scene, or on which that finds nothing, is detected
-        again by the fp32 network at the usual size."""
+        (``yocr export --int8-pages``; runtime ``auto``), at its right size (:func:`right_size`; not with a size or
+        tiles of the caller's, on pages over ``LARGE_PAGE_SIDE`` or without the ink steps). A page that turns out to
+        be a photo of a scene, or on which that finds nothing, is detected again by the fp32 network at the usual
+        size (without an int8 copy, only when it had run at a right size)."""
         page = image if isinstance(image, PageImage) else PageImage(to_bgr(image))
         fast = self.fast is not None and self.snap  # without the ink steps no page is known to be a scene
         view = InkView(page)

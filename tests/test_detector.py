@@ -100,37 +100,79 @@ def test_right_size_shows_glyphs_at_their_height_but_never_enlarges():
     assert right_size(1000, 2000, None, 1280) is None
 
 
-def test_documents_are_detected_at_their_right_size_and_scenes_again_at_the_usual_size(monkeypatch):
-    from yocr.core.results import Detections
-    from yocr.detector.ink import glyph_height, rough_ink
-    from yocr.detector.predictor import right_size
-
-    page = _print(np.full((2000, 1400, 3), 255, np.uint8), 1.6, 3)  # large print
-    sizes = []
+def _recording(det: Detector, monkeypatch, sizes: list, found: bool = True) -> None:
+    """Both networks of ``det`` replaced by one that records the size it is run at and finds one box (or none)."""
 
     def record(image, size, *args):
         sizes.append(size)
-        return np.array([[40.0, 40.0, 600.0, 80.0]]), np.array([0.9])
+        return (np.array([[40.0, 40.0, 600.0, 80.0]]), np.array([0.9])) if found else (np.zeros((0, 4)), np.zeros(0))
 
-    det = Detector(runtime="onnx")
     for network in (det.yolo, det.fast):
         if network is not None:
             monkeypatch.setattr(network, "predict", record)
+
+
+def test_documents_are_detected_at_their_right_size_and_scenes_again_at_the_usual_size(monkeypatch):
+    from yocr.core.results import Detections
+    from yocr.detector import predictor
+    from yocr.detector.ink import glyph_height, rough_ink
+
+    page = _print(np.full((2000, 1400, 3), 255, np.uint8), 1.6, 3)  # large print
     shrunk = cv2.resize(page, (980, 1400), interpolation=cv2.INTER_AREA)  # as the ink steps see it
-    right = right_size(1400, 2000, glyph_height(rough_ink(shrunk), 0.7), 1280)
+    right = predictor.right_size(1400, 2000, glyph_height(rough_ink(shrunk), 0.7), 1280)
     assert right is not None and right < 1280
-    monkeypatch.setattr(det, "_postprocess_page", lambda p, b, s, c, v: Detections([Detection(b[0], 0.9)]))
+    made, views = [], []
+
+    def counted(image):
+        made.append(image.shape)
+        return rough_ink(image)
+
+    monkeypatch.setattr(predictor, "rough_ink", counted)
+    sizes = []
+    det = Detector()  # the shipped weights: the int8 copy reads documents first
+    _recording(det, monkeypatch, sizes)
+
+    def post(kind):
+        def fake(page, boxes, scores, cut, view):
+            views.append(view)
+            return Detections([Detection(boxes[0], 0.9)], scene=kind == "scene")
+        return fake
+
+    monkeypatch.setattr(det, "_postprocess_page", post("document"))
     det.detect(page)
-    assert sizes == [right]  # a document: one pass, at its right size
-    monkeypatch.setattr(det, "_postprocess_page", lambda p, b, s, c, v: Detections([Detection(b[0], 0.9)], scene=True))
+    assert sizes == [right] and made == [(1400, 980)]  # one pass at its right size; the page's ink made once
+    monkeypatch.setattr(det, "_postprocess_page", post("scene"))
     det.detect(page)
     assert sizes == [right, right, 1280]  # a photo of a scene: again at the usual size
-    chosen = Detector(imgsz=1280, runtime="onnx")  # a size of the caller's: used as it is
-    for network in (chosen.yolo, chosen.fast):
-        if network is not None:
-            monkeypatch.setattr(network, "predict", record)
-    chosen.detect(page)
-    assert sizes[-1] == 1280 and len(sizes) == 4
+    assert views[-1] is not views[0] and len(made) == 2  # a new page, a new view
+    nothing = Detector()
+    _recording(nothing, monkeypatch, sizes, found=False)
+    nothing.detect(page)
+    assert sizes[-2:] == [right, 1280]  # nothing found at the right size: the usual size decides
+
+
+@pytest.mark.parametrize("options", [dict(imgsz=1280), dict(tile=1024)])
+def test_a_size_or_tiles_of_the_callers_turn_the_right_size_off(monkeypatch, options):
+    page = _print(np.full((2000, 1400, 3), 255, np.uint8), 1.6, 3)
+    sizes = []
+    det = Detector(**options)
+    _recording(det, monkeypatch, sizes, found=False)
+    det.detect(page)
+    assert sizes and all(size in (1024, 1280) for size in sizes)  # never a right size
+    assert not Detector.from_yolo(object(), imgsz=640).right
+
+
+def test_the_ink_mask_leaves_the_shared_rough_ink_as_it_was():
+    from yocr.detector.ink import ink_mask, rough_ink
+
+    grey = cv2.cvtColor(_print(np.full((600, 900, 3), 255, np.uint8), 1.0, 2), cv2.COLOR_BGR2GRAY)
+    grey[300, 100] = 0  # a speck
+    rough = rough_ink(grey)
+    before = rough.ink.copy()
+    for speck in (0, 2, 16):
+        ink_mask(grey, speck, rough)[:] = 1
+    np.testing.assert_array_equal(rough.ink, before)
+    np.testing.assert_array_equal(ink_mask(grey, 4, rough), ink_mask(grey, 4))  # shared or made afresh: the same
 
 
 def test_cut_boxes_of_neighbouring_tiles_are_stitched():
