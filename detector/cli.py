@@ -22,7 +22,8 @@ from yocr.errors import YocrError
 
 # The options `detect` and `detector eval` share (their configs share DetectorOptions).
 Weights = Annotated[Optional[Path], typer.Option(help="Detector weights (default: the shipped model).")]
-ImgSize = Annotated[Optional[int], typer.Option(help="Inference size (default: the training size).")]
+ImgSize = Annotated[Optional[int], typer.Option(help="Inference size (default: the training size; 1.5 x it for pages "
+                                                                "over 2,600 px; smaller where the print is large).")]
 Conf = Annotated[float, typer.Option(help="Score threshold.")]
 Iou = Annotated[float, typer.Option(help="NMS IoU threshold.")]
 Tile = Annotated[int, typer.Option(help="Tile pages larger than this many pixels (0: whole page).")]

@@ -113,8 +113,8 @@ def glyph_height(rough: RoughInk, scale: float = 1.0) -> float | None:
 
     ``rough`` is the ink of the page shrunk by ``scale`` (the ink steps' copy: nothing new to compute). Glyph-like
     blobs are, in that copy's pixels, at least 4 pixels and at most a tenth of its height high, at most 3 x as wide as
-    high, and fill at least 15 % of their box (not specks, frames or whole inked regions). On the validation receipts it gives 14-32 px, on
-    the forms 8-11 px, on 300-dpi book scans 22-31 px."""
+    high, and fill at least 15 % of their box (not specks, frames or whole inked regions). On the validation receipts
+    it gives 14-32 px, on the forms 8-11 px, on 300-dpi book scans 22-31 px."""
     import cv2
 
     count, _, stats = rough.blobs()

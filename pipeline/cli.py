@@ -64,7 +64,8 @@ Rules = Annotated[Optional[Path], typer.Option(help="File of regex substitutions
 DetectorWeights = Annotated[Optional[str], typer.Option(help="Detector weights (default: shipped).")]
 RecognizerWeights = Annotated[Optional[str], typer.Option(help="Recognizer weights (default: shipped).")]
 Imgsz = Annotated[Optional[int], typer.Option(
-    help="Detector inference size (default: the detector's own; 1.5 x it for pages over 2,600 px).")]
+    help="Detector inference size (default: the detector's own; 1.5 x it for pages over 2,600 px; smaller for "
+         "pages whose print is large, so that their glyphs are 12 px high). Given, every page runs at it.")]
 Conf = Annotated[float, typer.Option(help="Detector score threshold.")]
 Tile = Annotated[int, typer.Option(help="Detect in tiles of this many pixels on larger pages (0: whole page).")]
 Margin = Annotated[float, typer.Option(help="Margin around each line box, as a share of its height.")]

@@ -54,7 +54,7 @@ class ReaderConfig:
     reread_below: float = RUN_REREAD_BELOW
     detector_weights: str | None = None
     recognizer_weights: str | None = None
-    imgsz: int | None = None  # detector inference size (default: the detector's own)
+    imgsz: int | None = None  # detector inference size (default: the detector's own, set per page: detector/predictor.py)
     conf: float = DETECTOR_CONF
     tile: int = 0
     margin: float = CROP_MARGIN
