@@ -26,6 +26,30 @@ SOURCE_KEY = "yocr_source_sha256"  # ONNX metadata: sha256 of the .pt the file w
 _threads: int | None = None
 
 
+_trim: Any = None  # glibc's malloc_trim, once looked up (False where there is none)
+
+
+def release_memory() -> None:
+    """Hand the heap's free memory back to the system (glibc's ``malloc_trim``; nothing elsewhere).
+
+    A page's arrays, once freed, otherwise stay with the process, so a worker's memory climbs to what its largest
+    pages needed and stays there. ``yocr run --low-memory`` calls this after every page: one worker over the 100
+    validation receipts peaked at 361 MB instead of 497 MB, but each page then faults its memory in afresh, about 8 %
+    of its time (README)."""
+    global _trim
+    if _trim is None:
+        _trim = False
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                _trim = ctypes.CDLL("libc.so.6").malloc_trim
+            except (OSError, AttributeError):  # not glibc (musl, ...): nothing to call
+                _trim = False
+    if _trim:
+        _trim(0)
+
+
 def check_runtime(runtime: str) -> str:
     if runtime not in RUNTIMES:
         raise YocrError(f"--runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")

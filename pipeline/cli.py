@@ -67,6 +67,8 @@ Imgsz = Annotated[Optional[int], typer.Option(
     help="Detector inference size (default: the detector's own; 1.5 x it for pages over 2,600 px; smaller for "
          "pages whose print is large, so that their glyphs are 12 px high). Given, every page runs at it.")]
 Conf = Annotated[float, typer.Option(help="Detector score threshold.")]
+LowMemory = Annotated[bool, typer.Option(help="Hand each page's memory back to the system after it (Linux): on "
+                                              "receipts a worker's peak about 20 % lower, the run about 10 % slower.")]
 Tile = Annotated[int, typer.Option(help="Detect in tiles of this many pixels on larger pages (0: whole page).")]
 Margin = Annotated[float, typer.Option(help="Margin around each line box, as a share of its height.")]
 Deskew = Annotated[bool, typer.Option(help="Straighten slightly rotated line crops before reading them.")]
@@ -93,6 +95,7 @@ def run_cmd(
     rules: Rules = None, detector_weights: DetectorWeights = None, recognizer_weights: RecognizerWeights = None,
     imgsz: Imgsz = None, conf: Conf = DETECTOR_CONF, tile: Tile = 0, margin: Margin = CROP_MARGIN,
     deskew: Deskew = True, batch_size: BatchSize = 64, device: Device = "cpu", runtime: Runtime = "auto",
+    low_memory: LowMemory = False,
 ) -> None:
     """Read photos and scans: one NAME.txt per image (one line per text line), written under --out.
 
@@ -110,7 +113,7 @@ def run_cmd(
             reread_below=reread_below,
             detector_weights=detector_weights, recognizer_weights=recognizer_weights, imgsz=imgsz, conf=conf,
             tile=tile, margin=margin, deskew=deskew, batch_size=batch_size, allow=allow,
-            rules=str(rules) if rules else None, device=device, runtime=runtime,
+            rules=str(rules) if rules else None, device=device, runtime=runtime, low_memory=low_memory,
         )
         inputs, opts = run_options(inputs, out, json_out, overlay, formats, pdf_combine, split_pages, overwrite,
                                    workers)

@@ -529,3 +529,24 @@ def test_crops_of_a_scene_photo_are_read_in_bands_and_of_a_document_plainly():
     document = Reader(config, stages=Stages(InkDetector(), fixed_reader("plain"), None, recognize_bands=bands))
     assert scene.read(image).text == "banded\nbanded"
     assert document.read(image).text == "plain\nplain"
+
+
+def test_low_memory_hands_each_pages_memory_back(tmp_path, monkeypatch):
+    from yocr import runtime
+    from yocr.cli import app
+
+    calls = []
+    monkeypatch.setattr(reader_mod, "release_memory", lambda: calls.append(1))
+    stages = Stages(InkDetector(), fixed_reader(), None)
+    image = page_image([(20, 20, "TOTAL 12.50")])
+    Reader(ReaderConfig(), stages=stages).read(image)
+    assert calls == []  # by default the memory stays with the process (faster)
+    Reader(ReaderConfig(low_memory=True), stages=stages).read(image)
+    assert calls == [1]
+    monkeypatch.setattr(reader_mod, "build_stages", lambda cfg: stages)
+    src = make_inputs(tmp_path)
+    result = CliRunner().invoke(app, ["run", str(src / "receipt.png"), "--out", str(tmp_path / "out"), "--workers", "1",
+                                      "--low-memory"])
+    assert result.exit_code == 0, result.output
+    assert calls == [1, 1]
+    runtime.release_memory()  # glibc's malloc_trim where there is one, nothing elsewhere: no error either way
