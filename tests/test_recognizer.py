@@ -12,7 +12,7 @@ import torch
 from yocr.errors import CheckpointError, LabelError
 from yocr.recognizer import checkpoint
 from yocr.core.alphabet import PRINTABLE_ASCII
-from yocr.recognizer.charset import Charset
+from yocr.recognizer.charset import MISSED_WEIGHT, Charset, missed_risk
 from yocr.recognizer.config import ModelConfig, TrainConfig
 from yocr.recognizer.model import CRNN
 from yocr.recognizer.preprocess import WIDTH_STRIDE, percentiles
@@ -86,6 +86,23 @@ def test_confidence_is_lower_when_a_character_is_uncertain():
     unsure = cs.ctc_greedy(probs)[1]
     assert 0 <= unsure < sure <= 1
     assert unsure == pytest.approx(0.55)  # the least sure character sets the line's confidence
+
+
+def test_confidence_is_lower_when_a_character_may_have_been_left_out():
+    cs = Charset("ab.")
+    probs = _probs(cs, ["a", "b", ""], p=0.95)
+    probs[2] = [0.55, 0.02, 0.03, 0.4]  # the last step: blank, but a full stop nearly as likely (and an "a")
+    text, conf = cs.ctc_greedy(probs)
+    assert text == "ab"
+    assert missed_risk(probs, probs.argmax(axis=1), cs.blank) == pytest.approx(0.42)  # all but the blank and the "b" beside it
+    assert conf == pytest.approx(1 - MISSED_WEIGHT * 0.42)
+    # the character read beside a blank step spreading into it is not a left-out one
+    probs[2] = [0.55, 0.02, 0.4, 0.03]
+    assert cs.ctc_greedy(probs)[1] == pytest.approx(0.95)
+    # ... nor on both sides of a blank between two reads of the same letter ("aa")
+    probs = _probs(cs, ["a", "", "a"], p=0.95)
+    probs[1] = [0.55, 0.4, 0.03, 0.02]
+    assert cs.ctc_greedy(probs) == ("aa", pytest.approx(0.95))
 
 
 def test_restrict_mask_rejects_characters_the_model_cannot_output():
