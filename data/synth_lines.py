@@ -28,6 +28,9 @@ class SynthLinesConfig:
     workers: int = 2
     scene: float = 0.0  # share of lines drawn as scene text: photo/texture grounds, colour, outline, shadow, tilt
     backgrounds: str = ""  # folder of photographs whose patches become scene grounds (none: procedural textures)
+    # a store's lines scaled to this height, grey, JPEG quality 85, as tools/pack_lines.py packs real crops (0: as
+    # rendered, in colour): the recognizer's input height (32) makes a million lines about 2.5 GB instead of about 9 GB
+    store_height: int = 0
 
     def __post_init__(self) -> None:
         if self.count < 1:
@@ -36,6 +39,8 @@ class SynthLinesConfig:
             raise YocrError(f"--min-size and --max-size must satisfy 6 <= min <= max, not {self.min_size} and {self.max_size}")
         if not 0.0 <= self.scene <= 1.0:
             raise YocrError(f"--scene must be a share in [0, 1], not {self.scene}")
+        if self.store_height and not 8 <= self.store_height <= 256:
+            raise YocrError(f"--height must be 0 (as rendered) or 8 to 256 pixels, not {self.store_height}")
 
 
 class LineRenderer:
@@ -261,7 +266,14 @@ def _render_one(args: tuple[int, int, str]) -> tuple[str, str]:
 def _render_encoded(args: tuple[int, int, str]) -> tuple[bytes, str, int, int]:
     index, seed, _ = args
     image, text = _worker.render(np.random.default_rng([seed, index]))
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+    height = _worker.config.store_height
+    if height:  # grey at the network's input height, as tools/pack_lines.py packs real crops
+        grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        image = cv2.resize(grey, (max(1, round(grey.shape[1] * height / grey.shape[0])), height),
+                           interpolation=cv2.INTER_AREA)
+        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    else:
+        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
     return buf.tobytes(), text, image.shape[1], image.shape[0]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import cv2
+import numpy as np
 from typer.testing import CliRunner
 
 from yocr.cli import app
@@ -48,6 +49,15 @@ def test_read_with_allow_and_missing_weights(tmp_path):
     assert text and set(text) <= set("0123456789 ")
     result = runner.invoke(app, ["read", str(tmp_path / "p.png"), "--weights", str(tmp_path / "none.pt")])
     assert result.exit_code == 2 and "none.pt: weights file not found" in result.stderr
+
+
+def test_synth_lines_height_needs_a_store(tmp_path):
+    result = runner.invoke(app, ["data", "synth-lines", "-o", str(tmp_path / "s"), "--count", "2", "--height", "32"])
+    assert result.exit_code != 0 and "--height applies to a store" in result.stderr
+    result = runner.invoke(app, ["data", "synth-lines", "-o", str(tmp_path / "s"), "--count", "2", "--height", "32",
+                                 "--store", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert np.load(tmp_path / "s" / "index.npy")[:, 3].tolist() == [32, 32]
 
 
 def test_synth_prepare_and_train_from_the_cli(tmp_path):

@@ -214,6 +214,26 @@ def test_line_store_round_trips_and_trains_like_loose_files(tmp_path):
     assert x.shape[0] == 32 and Charset.extended().decode_indices(target) == stored[5].label
 
 
+def test_line_store_at_the_input_height_holds_grey_lines_of_the_same_labels(tmp_path):
+    from yocr.data.line_store import LineStore
+
+    cfg = SynthLinesConfig(count=12, seed=4, charset=EXTENDED, scene=0.5, workers=1, store_height=32)
+    synth_lines(tmp_path / "small", cfg, corpus=["Café Noël"], store=True)
+    synth_lines(tmp_path / "full", SynthLinesConfig(count=12, seed=4, charset=EXTENDED, scene=0.5, workers=1),
+                corpus=["Café Noël"], store=True)
+    small, full = LineStore(tmp_path / "small"), LineStore(tmp_path / "full")
+    assert read_labels(tmp_path / "small")[0] and [s.label for s in read_labels(tmp_path / "small")[0]] == [
+        s.label for s in read_labels(tmp_path / "full")[0]]
+    for i in range(12):
+        w, h = full.size(i)
+        image = small.image(i, cv2.IMREAD_UNCHANGED)
+        assert image.ndim == 2 and image.shape[0] == 32 and small.size(i) == (image.shape[1], 32)
+        assert abs(image.shape[1] - w * 32 / h) <= 1  # the rendered line's proportions
+    assert (tmp_path / "small" / "lines.bin").stat().st_size < (tmp_path / "full" / "lines.bin").stat().st_size / 2
+    with pytest.raises(YocrError, match="--height"):
+        SynthLinesConfig(store_height=4)
+
+
 def test_bench_lines_alnum_protocol_ignores_punctuation_and_spaces(tmp_path):
     from yocr.bench.lines import LinesBenchConfig, alnum_only, bench_lines
 
