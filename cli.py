@@ -79,19 +79,26 @@ def recognizer_train_cmd(
     init_weights: Optional[Path] = typer.Option(None, help="Start from these weights (fine-tuning)."),
     device: str = typer.Option("auto", help="'auto', 'cpu' or 'cuda'."),
     height: int = typer.Option(32, help="Input height: 32, 48 or 64."),
-    channels: str = typer.Option("32,48,80,96,128", help="Widths of the five convolution stages."),
+    backbone: str = typer.Option(
+        "vgg", help="'vgg' (3 x 3 convolutions, the shipped models) or 'dws' (depthwise-separable, as PP-OCR's "
+        "mobile recognizer)."
+    ),
+    channels: str = typer.Option(
+        "", help="Widths of the five convolution stages (default: 32,48,80,96,128 for vgg, 32,64,128,192,256 for dws)."
+    ),
     hidden: int = typer.Option(128, help="LSTM hidden size per direction."),
     lstm_layers: int = typer.Option(1),
     max_steps_per_epoch: int = typer.Option(0, help="Cap the steps of an epoch (0: whole epoch)."),
     time_limit_min: float = typer.Option(0.0, help="Stop after the epoch that passes this many minutes (0: none)."),
 ) -> None:
     """Train the CRNN on labelled line images; writes best.pt, last.pt, metrics.csv and config.json."""
-    from yocr.recognizer.config import ModelConfig, TrainConfig
+    from yocr.recognizer.config import DWS_CHANNELS, ModelConfig, TrainConfig
     from yocr.recognizer.train import train as run_train
 
     try:
-        model = ModelConfig(height=height, channels=tuple(int(c) for c in channels.split(",")), hidden=hidden,
-                            lstm_layers=lstm_layers)
+        widths = tuple(int(c) for c in channels.split(",")) if channels else (
+            DWS_CHANNELS if backbone == "dws" else ModelConfig().channels)
+        model = ModelConfig(height=height, channels=widths, hidden=hidden, lstm_layers=lstm_layers, backbone=backbone)
         cfg = TrainConfig(
             train=[str(p) for p in train], val=[str(p) for p in val], out=str(out), val_fraction=val_fraction,
             epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, workers=workers, seed=seed,

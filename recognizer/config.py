@@ -9,15 +9,22 @@ from yocr.core.defaults import REREAD_BELOW
 from yocr.errors import YocrError
 
 
+BACKBONES = ("vgg", "dws")
+DWS_CHANNELS = (32, 64, 128, 192, 256)  # the depthwise-separable backbone's widths when none are given
+
+
 @dataclass(frozen=True)
 class ModelConfig:
-    """Shape of the network. ``channels`` are the widths of the five convolution stages."""
+    """Shape of the network. ``channels`` are the widths of the five convolution stages; ``backbone`` is how they are
+    built: "vgg" (plain 3 x 3 convolutions, the shipped models) or "dws" (depthwise-separable blocks, as in PP-OCR's
+    mobile recognizer: more width for the same arithmetic; recognizer/model.py)."""
 
     height: int = 32
     channels: tuple[int, ...] = (32, 48, 80, 96, 128)
     hidden: int = 128
     lstm_layers: int = 1
     dropout: float = 0.1
+    backbone: str = "vgg"
 
     def __post_init__(self) -> None:
         if self.height not in (32, 48, 64):
@@ -28,6 +35,8 @@ class ModelConfig:
             raise YocrError(f"--hidden must be at least 8, not {self.hidden}")
         if self.lstm_layers < 1:
             raise YocrError(f"--lstm-layers must be at least 1, not {self.lstm_layers}")
+        if self.backbone not in BACKBONES:
+            raise YocrError(f"--backbone must be one of {', '.join(BACKBONES)}, not {self.backbone!r}")
         if not 0.0 <= self.dropout < 1.0:  # no option: only a checkpoint's stored config sets it
             raise YocrError(f"dropout must be in [0, 1), not {self.dropout}")
 

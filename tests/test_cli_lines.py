@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from yocr.cli import app
@@ -60,7 +61,8 @@ def test_synth_lines_height_needs_a_store(tmp_path):
     assert np.load(tmp_path / "s" / "index.npy")[:, 3].tolist() == [32, 32]
 
 
-def test_synth_prepare_and_train_from_the_cli(tmp_path):
+@pytest.mark.parametrize("backbone", ["vgg", "dws"])
+def test_synth_prepare_and_train_from_the_cli(tmp_path, backbone):
     result = runner.invoke(app, ["data", "synth-lines", "-o", str(tmp_path / "synth"), "--count", "16", "--workers", "1"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["data", "prepare", str(tmp_path / "synth" / "labels.txt"), "-o", str(tmp_path / "p.csv")])
@@ -68,9 +70,12 @@ def test_synth_prepare_and_train_from_the_cli(tmp_path):
     assert (tmp_path / "charset.json").is_file()
     result = runner.invoke(app, ["recognizer", "train", "--train", str(tmp_path / "p.csv"), "--out", str(tmp_path / "run"),
                                  "--epochs", "1", "--batch-size", "8", "--workers", "0", "--channels", "4,8,8,8,8",
-                                 "--hidden", "8", "--val-fraction", "0.25"])
+                                 "--hidden", "8", "--val-fraction", "0.25", "--backbone", backbone])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "run" / "best.pt").is_file() and (tmp_path / "run" / "config.json").is_file()
+    from yocr.recognizer import checkpoint
+
+    assert checkpoint.load(tmp_path / "run" / "best.pt")[0].config.backbone == backbone
 
 
 def test_train_with_bad_options_fails_clearly(tmp_path):

@@ -58,6 +58,27 @@ def test_crnn_onnx_gives_the_logits_and_readings_of_pytorch():
     np.testing.assert_allclose([r.confidence for r in a], [r.confidence for r in b], atol=1e-3)
 
 
+def test_depthwise_separable_crnn_exports_to_onnx_and_int8(tmp_path):
+    import torch
+
+    from yocr.export import export_models
+    from yocr.recognizer import checkpoint
+    from yocr.recognizer.charset import Charset
+    from yocr.recognizer.config import ModelConfig
+    from yocr.recognizer.model import CRNN
+    from yocr.recognizer.predictor import Recognizer
+
+    torch.manual_seed(0)
+    charset = Charset.extended()
+    pt = tmp_path / "crnn.pt"
+    checkpoint.save(pt, CRNN(charset.num_classes, ModelConfig(channels=(8, 16, 16, 24, 32), hidden=16,
+                                                               backbone="dws")).eval(), charset)
+    assert export_models(("recognizer",), recognizer_weights=pt) == [pt.with_suffix(".onnx"), runtime.int8_beside(pt)]
+    onnx_rec, torch_rec = Recognizer(pt, device="cpu", runtime="onnx"), Recognizer(pt, device="cpu", runtime="torch")
+    lines = [onnx_rec.preprocess(im) for im in synthetic_lines()]
+    np.testing.assert_allclose(onnx_rec.logits(lines), torch_rec.logits(lines), atol=1e-3)
+
+
 def test_crnn_onnx_reads_the_golden_lines():
     from yocr.recognizer.predictor import Recognizer
 

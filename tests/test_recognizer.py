@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from yocr.errors import CheckpointError, LabelError
+from yocr.errors import CheckpointError, LabelError, YocrError
 from yocr.recognizer import checkpoint
 from yocr.core.alphabet import PRINTABLE_ASCII
 from yocr.recognizer.charset import MISSED_WEIGHT, Charset, missed_risk
@@ -115,13 +115,28 @@ def test_restrict_mask_rejects_characters_the_model_cannot_output():
 # --- model --------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("backbone", ["vgg", "dws"])
 @pytest.mark.parametrize("width", [8, 13, 64, 101, 333])
-def test_model_output_shape_on_odd_widths(width):
-    cfg = ModelConfig(channels=(4, 8, 8, 8, 8), hidden=8)
+def test_model_output_shape_on_odd_widths(width, backbone):
+    cfg = ModelConfig(channels=(4, 8, 8, 8, 8), hidden=8, backbone=backbone)
     model = CRNN(11, cfg).eval()
     with torch.no_grad():
         out = model(torch.rand(3, 1, 32, width))
     assert out.shape == (3, math.ceil(width / WIDTH_STRIDE), 11)
+
+
+def test_backbone_is_stored_in_the_checkpoint_and_old_checkpoints_are_vgg(tmp_path):
+    cs = Charset("ab")
+    model = CRNN(cs.num_classes, ModelConfig(channels=(4, 8, 8, 8, 8), hidden=8, backbone="dws"))
+    checkpoint.save(tmp_path / "dws.pt", model, cs)
+    loaded, _, _ = checkpoint.load(tmp_path / "dws.pt")
+    assert loaded.config.backbone == "dws"
+    x = torch.rand(1, 1, 32, 40)
+    with torch.no_grad():
+        assert torch.allclose(loaded.eval()(x), model.eval()(x))
+    assert ModelConfig.from_dict({"channels": [4, 8, 8, 8, 8], "hidden": 8}).backbone == "vgg"
+    with pytest.raises(YocrError, match="--backbone"):
+        ModelConfig(backbone="resnet")
 
 
 def test_model_rejects_wrong_input_shape():
