@@ -18,11 +18,11 @@ MISSED_WEIGHT = 0.75
 
 
 def missed_risk(probs: np.ndarray, best: np.ndarray, blank: int) -> float:
-    """The largest probability, over the steps a greedy CTC reading left blank, of a character other than the
-    neighbouring ones read there: the chance that the reading left a character out.
+    """The largest, over the steps a greedy CTC reading left blank, of the probability left to characters other
+    than the blank and the characters read on either side: the chance that the reading left a character out.
 
     At a blank step, the blank and the characters read on either side (a character spreads over several steps) are
-    the reading; what probability is left is a character it does not have. 0 when no step is blank.
+    the reading; what probability is left is a character it does not have. 0 when no step, or every step, is blank.
     """
     steps = np.arange(len(best))
     gaps = best == blank

@@ -21,7 +21,7 @@ from yocr.data.labels import Sample, read_labels
 from yocr.errors import YocrError
 from yocr.recognizer import checkpoint
 from yocr.recognizer.charset import Charset
-from yocr.recognizer.config import TrainConfig
+from yocr.recognizer.config import ModelConfig, TrainConfig
 from yocr.recognizer.dataset import BucketBatchSampler, LineDataset, collate, filter_encodable, image_widths
 from yocr.recognizer.model import CRNN
 from yocr.recognizer.predictor import decode_batch, pick_device
@@ -195,7 +195,7 @@ def build_model(cfg: TrainConfig, charset: Charset, device: torch.device) -> CRN
     if cfg.init_weights:
         init_model, init_charset, _ = checkpoint.load(cfg.init_weights)
         if init_model.config != cfg.model:
-            raise YocrError(f"{cfg.init_weights}: its model config differs from this run's")
+            raise YocrError(f"{cfg.init_weights}: {config_difference(init_model.config, cfg.model)}")
         load_init_weights(model, charset, init_model, init_charset)
     return model.to(device)
 
@@ -217,9 +217,22 @@ def make_loaders(cfg: TrainConfig, charset: Charset, train_samples: list[Sample]
     return sampler, train_loader, val_loader
 
 
+def config_difference(stored: ModelConfig, given: ModelConfig) -> str:
+    """What differs between a checkpoint's network and this run's, as the options that set it."""
+    a, b = stored.to_dict(), given.to_dict()
+    diff = ", ".join(f"{k} {a[k]} (this run: {b[k]})" for k in a if a[k] != b.get(k))
+    return f"its network differs from this run's: {diff}; give the same --backbone, --channels, --hidden, --lstm-layers, --height"
+
+
 def resume(path: Path, model: CRNN, optimizer, scheduler, steps_per_epoch: int) -> tuple[int, float]:
     """Restore ``path`` (``last.pt``) into the model, optimiser and schedule; returns (next epoch, best CER)."""
     state = checkpoint.load_state(path)
+    try:
+        stored = ModelConfig.from_dict(state["model_config"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise YocrError(f"{path}: no readable model config ({exc})") from None
+    if stored != model.config:
+        raise YocrError(f"{path}: {config_difference(stored, model.config)}")
     model.load_state_dict(state["state_dict"])
     optimizer.load_state_dict(state["optimizer"])
     start_epoch, best_cer = int(state["epoch"]) + 1, float(state["best_cer"])

@@ -99,10 +99,18 @@ def test_confidence_is_lower_when_a_character_may_have_been_left_out():
     # the character read beside a blank step spreading into it is not a left-out one
     probs[2] = [0.55, 0.02, 0.4, 0.03]
     assert cs.ctc_greedy(probs)[1] == pytest.approx(0.95)
-    # ... nor on both sides of a blank between two reads of the same letter ("aa")
+    # ... nor on both sides of a blank between two reads of the same letter ("aa"), counted once there
     probs = _probs(cs, ["a", "", "a"], p=0.95)
-    probs[1] = [0.55, 0.4, 0.03, 0.02]
-    assert cs.ctc_greedy(probs) == ("aa", pytest.approx(0.95))
+    probs[1] = [0.4, 0.3, 0.2, 0.1]
+    assert missed_risk(probs, probs.argmax(axis=1), cs.blank) == pytest.approx(0.3)
+    # a blank first step: only the character read after it is a neighbour
+    probs = _probs(cs, ["", "a", "b"], p=0.95)
+    probs[0] = [0.55, 0.4, 0.03, 0.02]
+    assert missed_risk(probs, probs.argmax(axis=1), cs.blank) == pytest.approx(0.05)
+    # a blank between two letters: both neighbours are the reading
+    probs = _probs(cs, ["a", "", "b"], p=0.95)
+    probs[1] = [0.5, 0.2, 0.25, 0.05]
+    assert missed_risk(probs, probs.argmax(axis=1), cs.blank) == pytest.approx(0.05)
 
 
 def test_restrict_mask_rejects_characters_the_model_cannot_output():
@@ -195,6 +203,9 @@ def test_training_resumes_from_last_checkpoint(line_folder, tmp_path):
     train(TrainConfig(epochs=2, resume=True, **common), progress=False)
     rows = (tmp_path / "run" / "metrics.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["1", "2"]
+    other = dict(common, model=ModelConfig(channels=(4, 8, 8, 8, 8), hidden=8, backbone="dws"))
+    with pytest.raises(YocrError, match="backbone vgg \\(this run: dws\\)"):  # resumed with another network
+        train(TrainConfig(epochs=3, resume=True, **other), progress=False)
 
 
 def test_bad_weights_file_gives_clear_error(tmp_path):
