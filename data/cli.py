@@ -66,8 +66,6 @@ def synth_lines_cmd(
 
         if charset not in ("ascii", "extended"):
             raise YocrError(f"--charset must be 'ascii' or 'extended', got {charset!r}")
-        if height and not store:
-            raise YocrError("--height applies to a store: add --store")
         cfg = SynthLinesConfig(
             count=count, seed=seed, min_size=min_size, max_size=max_size, workers=workers,
             charset=EXTENDED if charset == "extended" else PRINTABLE_ASCII, scene=scene,

@@ -283,6 +283,8 @@ def synth_lines(
     """Render ``config.count`` lines into ``out/images`` and write ``out/labels.txt``, or with ``store`` into a
     compact line store (:mod:`yocr.data.line_store`) that training streams from. Deterministic for a seed."""
     out = Path(out)
+    if config.store_height and not store:
+        raise YocrError("--height applies to a store: add --store")
     fonts = find_fonts("".join(c for c in config.charset if c != " " and ord(c) < 127))
     corpus = corpus or []
     jobs = [(i, config.seed, str(out)) for i in range(config.count)]
