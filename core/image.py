@@ -17,6 +17,7 @@ from typing import Iterator, Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from yocr.core.remote import is_url, read_url
 from yocr.errors import ImageLoadError
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"})
@@ -249,13 +250,15 @@ def _read_head(path: Path) -> bytes:
 
 
 def load_pages(source: Source, pdf_dpi: int = PDF_DPI, name: str | None = None) -> Iterator[PageImage]:
-    """Every page of an image file, multi-page TIFF or PDF (a path or its bytes), or an array as one page.
+    """Every page of an image file, multi-page TIFF or PDF (a path, a URL or its bytes), or an array as one page.
 
     Raises :class:`ImageLoadError` naming the input for a missing, empty, non-image, truncated or too large one.
     """
     if isinstance(source, np.ndarray):
         yield PageImage(to_bgr(source, name or "<array>"), 0, 1, name or "<array>")
         return
+    if is_url(source):  # an object store's file (yocr.core.remote), read whole
+        source, name = read_url(source), name or source
     if isinstance(source, (bytes, bytearray, memoryview)):
         label = name or "<bytes>"
         data = bytes(source)

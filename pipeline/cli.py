@@ -21,7 +21,9 @@ from yocr.errors import YocrError, exit_code_for
 
 # --- the options of ``yocr run``, in the order ``--help`` lists them ---------------------------------------------
 
-Inputs = Annotated[List[str], typer.Argument(help="Images, PDFs, folders (searched recursively) or glob patterns.")]
+Inputs = Annotated[List[str], typer.Argument(
+    help="Images, PDFs, folders (searched recursively), glob patterns, or URLs that pyarrow reads (s3://bucket/scans/, "
+         "gs://..., file://...; needs yocr[cloud]).")]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder; the input tree is mirrored there.")]
 Engine = Annotated[str, typer.Option(help="'yocr' (detector + recognizer) or 'tesseract-page' (baseline).")]
 RecognizerName = Annotated[str, typer.Option(help="What reads the detected lines: 'crnn' or 'tesseract'.")]

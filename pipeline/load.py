@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Iterable
 
 from yocr.core.image import SUFFIXES
+from yocr.core.remote import is_url, list_url
 
 
 @dataclass(frozen=True)
 class InputFile:
     """A file to read and where its outputs go, relative to ``--out`` (the input tree mirrored)."""
 
-    path: Path
+    path: Path | str  # a local path, or a URL (str) that yocr.core.remote reads
     rel: Path  # output stem relative to the output folder, without suffix
 
 
@@ -74,19 +75,25 @@ def expand_inputs(
     """Files from files, folders (recursive, supported suffixes only) and globs, each with its output stem.
 
     Files inside a folder argument keep their path below that folder; files named directly keep their name (with their
-    parent folders when two have the same name). Two inputs never share an output: where two files of one folder
+    parent folders when two have the same name). A URL (``s3://bucket/scans/``, see :mod:`yocr.core.remote`) is a
+    folder or a file in the same way; its files stay URLs. Two inputs never share an output: where two files of one folder
     differ only in their extension (``same.png``, ``same.jpg``), both keep it in their output names
     (``same.png.txt``, ``same.jpg.txt``). Files below ``exclude`` (the output folder) are never inputs. Each file is
     listed once.
     """
     out = Path(exclude).resolve() if exclude is not None else None
-    found: list[tuple[Path, Path]] = []  # (file, its path relative to the output folder, with its suffix)
+    found: list[tuple[Path | str, Path]] = []  # (file or URL, its path relative to the output folder, with suffix)
     missing: list[Missing] = []
     loose: list[Path] = []
     for spec in specs:
         spec_s = str(spec)
         path = Path(spec_s)
-        if path.is_dir():
+        if is_url(spec_s):
+            urls, reason = list_url(spec_s, SUFFIXES)
+            found += [(url, Path(rel)) for url, rel in urls]
+            if reason:
+                missing.append(Missing(spec_s, reason))
+        elif path.is_dir():
             found += [(p, p.relative_to(path)) for p in _folder_files(path, missing)]
         elif path.is_file():
             loose.append(path)
@@ -108,12 +115,17 @@ def expand_inputs(
     return _unique_outputs(found, out), missing
 
 
-def _unique_outputs(found: list[tuple[Path, Path]], out: Path | None) -> list[InputFile]:
-    seen: set[Path] = set()
+def input_path(path: str) -> Path | str:
+    """An :attr:`InputFile.path` back from its text: a URL stays text."""
+    return path if is_url(path) else Path(path)
+
+
+def _unique_outputs(found: list[tuple[Path | str, Path]], out: Path | None) -> list[InputFile]:
+    seen: set[Path | str] = set()
     kept = []
     for path, rel in found:
-        key = path.resolve()
-        if key not in seen and not _inside(path, out):
+        key = path if isinstance(path, str) else path.resolve()
+        if key not in seen and (isinstance(path, str) or not _inside(path, out)):
             seen.add(key)
             kept.append((path, rel))
     return [InputFile(path, stem) for (path, _), stem in zip(kept, _distinct_stems([rel for _, rel in kept]))]

@@ -20,6 +20,7 @@ Ray is optional (``pip install "yocr[ray]"``): only this module imports it, and 
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -36,10 +37,11 @@ from yocr.core.image import (
     PDF_DPI, PageImage, _frame, _open_image, _pdf_problem, _read_head, _render_pdf_page, load_pages,
 )
 from yocr.core.io import atomic_write_text
+from yocr.core.remote import is_url, read_url
 from yocr.core.results import Page
 from yocr.core.defaults import RAY_ADDRESS
 from yocr.errors import ImageLoadError, YocrError
-from yocr.pipeline.load import InputFile
+from yocr.pipeline.load import InputFile, input_path
 from yocr.pipeline.reader import Reader, ReaderConfig
 from yocr.pipeline.run import (
     FILE_ERRORS, FileResult, RunOptions, Summary, failure_reason, run, unfinished, write_outputs, write_overlay,
@@ -47,6 +49,7 @@ from yocr.pipeline.run import (
 
 PARTS_DIR = ".yocr-pages"  # under --out: the read pages of multi-page files not yet assembled
 MAX_BLOCKS = 4096  # input files per decoding task: one up to this many files, then several
+ONE_PAGE_FORMATS = (b"\xff\xd8\xff", b"BM")  # JPEG, BMP: a URL's file of these is not read whole to count its pages
 INSTALL_HINT = '--ray needs Ray Data: pip install "yocr[ray]" (or pip install "ray[data]")'
 
 
@@ -107,9 +110,12 @@ def _row(item: dict, page: int = 0, pages: int = 0, error: str = "") -> dict:
 def count_pages(path: str) -> int:
     """The pages of a file, from its header (no pixels decoded); the loader's :class:`ImageLoadError` if it has
     none or cannot be opened."""
-    head = _read_head(Path(path))
+    if is_url(path) and read_url(path, 8).startswith(ONE_PAGE_FORMATS):
+        return 1  # not downloaded twice: the actor that reads it reports what is wrong with it
+    source = _source(path)
+    head = source[:8] if isinstance(source, bytes) else _read_head(source)
     if head.startswith(b"%PDF"):
-        pdf = _open_pdf(path)
+        pdf = _open_pdf(path, source)
         try:
             count = len(pdf)
         finally:
@@ -117,18 +123,27 @@ def count_pages(path: str) -> int:
         if count == 0:
             raise ImageLoadError(path, "the PDF has no pages")
         return count
-    image, count = _open_image(path, Path(path))
+    image, count = _open_image(path, _stream(source))
     image.close()
     return count
 
 
-def _open_pdf(path: str):
+def _source(path: str) -> Path | bytes:
+    """A local file's path, or the bytes of a URL's file (read whole: an object store has no cheap header read)."""
+    return read_url(path) if is_url(path) else Path(path)
+
+
+def _stream(source: Path | bytes):
+    return io.BytesIO(source) if isinstance(source, bytes) else source
+
+
+def _open_pdf(path: str, source: Path | bytes):
     import pypdfium2 as pdfium
 
     try:
-        return pdfium.PdfDocument(path)
+        return pdfium.PdfDocument(source if isinstance(source, bytes) else str(source))
     except Exception as exc:  # pypdfium2 raises its own PdfiumError
-        raise ImageLoadError(path, _pdf_problem(path, exc)) from None
+        raise ImageLoadError(path, _pdf_problem(source, exc)) from None
 
 
 def load_page(path: str, index: int, count: int) -> PageImage:
@@ -136,13 +151,14 @@ def load_page(path: str, index: int, count: int) -> PageImage:
     other pages are not decoded)."""
     if count == 1:
         return next(iter(load_pages(path)))
-    if _read_head(Path(path)).startswith(b"%PDF"):
-        pdf = _open_pdf(path)
+    source = _source(path)
+    if (source[:8] if isinstance(source, bytes) else _read_head(source)).startswith(b"%PDF"):
+        pdf = _open_pdf(path, source)
         try:
             return PageImage(_render_pdf_page(path, pdf, index, PDF_DPI), index, count, path)
         finally:
             pdf.close()
-    image, found = _open_image(path, Path(path))
+    image, found = _open_image(path, _stream(source))
     with image:
         if index >= found:
             raise ImageLoadError(path, f"page {index + 1} is gone: the file has {found} pages now")
@@ -186,7 +202,7 @@ class PageReader:
             if batch["error"][i]:
                 error = str(batch["error"][i])
             else:
-                item = InputFile(Path(path), Path(str(batch["rel"][i])))
+                item = InputFile(input_path(path), Path(str(batch["rel"][i])))
                 try:
                     lines = self.read(item, page, pages)
                 except FILE_ERRORS as exc:
