@@ -46,7 +46,8 @@ def _url_of(url: str, fs_path: str, root_path: str) -> str:
 
 def list_url(url: str, suffixes: frozenset[str] | set[str]) -> tuple[list[tuple[str, str]], str]:
     """The files ``url`` names: itself, or every file below it whose suffix is in ``suffixes`` (recursive, sorted),
-    each as ``(its URL, its path below the URL)``; with the reason when it names nothing (else ``""``)."""
+    each as ``(its URL, its path below the URL)``; with what is wrong (it names nothing, or some of its objects were
+    left out), else ``""``."""
     try:
         fs, path = _filesystem(url)
     except YocrError as exc:
@@ -61,10 +62,14 @@ def list_url(url: str, suffixes: frozenset[str] | set[str]) -> tuple[list[tuple[
         if info.type != pafs.FileType.Directory:
             return [], "no such file, folder or prefix"
         found = fs.get_file_info(pafs.FileSelector(path, recursive=True))
-    except OSError as exc:
+    except Exception as exc:  # OSError, pyarrow's ArrowInvalid (a ValueError), an undecodable key: this input only
         return [], f"cannot list it: {exc}"
     files = sorted(i.path for i in found if i.type == pafs.FileType.File and _suffix(i.base_name) in suffixes)
-    return [(_url_of(url, f, path), f[len(path):].lstrip("/")) for f in files], ""
+    below = [(f, f[len(path):].lstrip("/")) for f in files]
+    odd = [rel for _, rel in below if {".", ".."} & set(rel.split("/"))]  # a key such as a/../b: outside --out
+    kept = [(_url_of(url, f, path), rel) for f, rel in below if rel not in odd]
+    return kept, (f"left out {len(odd)} object(s) with '.' or '..' in the key (their outputs would land outside "
+                  f"--out), the first {odd[0]!r}" if odd else "")
 
 
 def _suffix(name: str) -> str:
@@ -82,5 +87,5 @@ def read_url(url: str, size: int = -1) -> bytes:
     try:
         with fs.open_input_file(path) as fh:
             return fh.read() if size < 0 else fh.read(size)
-    except OSError as exc:
+    except Exception as exc:  # OSError, pyarrow's ArrowInvalid: this file only
         raise ImageLoadError(url, f"cannot read it: {exc}") from None

@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from yocr.core.io import atomic_target
+from yocr.core.remote import is_url
 from yocr.outputs.words import page_lines
 
 DEFAULT_DPI = 300.0  # page size of images that carry no resolution
@@ -176,9 +177,10 @@ def write_pdf(path: str | Path, pages: Sequence, images: Sequence[np.ndarray | N
     try:
         for i, result in enumerate(pages):
             image = images[i] if images is not None else None
-            source = Path(str(getattr(result, "source", "") or ""))
+            raw = str(getattr(result, "source", "") or "")
+            source = raw if is_url(raw) else Path(raw)  # a URL's file is read again through yocr.core.remote
             index = int(getattr(result, "page", 0))
-            is_file = not str(source).startswith("<") and source.is_file()
+            is_file = isinstance(source, Path) and not raw.startswith("<") and source.is_file()
             placed = writer.page_from_pdf(source, index) if is_file and _is_pdf(source) else None
             if placed is None:
                 size = (int(result.height), int(result.width))
@@ -195,7 +197,7 @@ def write_pdf(path: str | Path, pages: Sequence, images: Sequence[np.ndarray | N
     return path
 
 
-def _load_page(source: Path, index: int) -> np.ndarray:
+def _load_page(source: Path | str, index: int) -> np.ndarray:
     from yocr.core.image import load_pages
 
     for page in load_pages(source):

@@ -49,7 +49,7 @@ from yocr.pipeline.run import (
 
 PARTS_DIR = ".yocr-pages"  # under --out: the read pages of multi-page files not yet assembled
 MAX_BLOCKS = 4096  # input files per decoding task: one up to this many files, then several
-ONE_PAGE_FORMATS = (b"\xff\xd8\xff", b"BM")  # JPEG, BMP: a URL's file of these is not read whole to count its pages
+URL_HEAD_BYTES = 1 << 16  # what is read of a URL's JPEG or BMP to count its pages (not the whole file)
 INSTALL_HINT = '--ray needs Ray Data: pip install "yocr[ray]" (or pip install "ray[data]")'
 
 
@@ -110,8 +110,10 @@ def _row(item: dict, page: int = 0, pages: int = 0, error: str = "") -> dict:
 def count_pages(path: str) -> int:
     """The pages of a file, from its header (no pixels decoded); the loader's :class:`ImageLoadError` if it has
     none or cannot be opened."""
-    if is_url(path) and read_url(path, 8).startswith(ONE_PAGE_FORMATS):
-        return 1  # not downloaded twice: the actor that reads it reports what is wrong with it
+    if is_url(path):
+        count = _url_pages_from_head(path)
+        if count:
+            return count
     source = _source(path)
     head = source[:8] if isinstance(source, bytes) else _read_head(source)
     if head.startswith(b"%PDF"):
@@ -126,6 +128,23 @@ def count_pages(path: str) -> int:
     image, count = _open_image(path, _stream(source))
     image.close()
     return count
+
+
+def _url_pages_from_head(url: str) -> int:
+    """A URL's page count from its first bytes where they settle it (a BMP; a JPEG, an MPO camera file's frames
+    listed near its start), so that the file is not downloaded twice; 0 where the whole file is needed. What is
+    wrong with a file is left to the actor that reads it."""
+    head = read_url(url, URL_HEAD_BYTES)
+    if head.startswith(b"BM"):
+        return 1
+    if not head.startswith(b"\xff\xd8\xff"):
+        return 0
+    try:
+        image, count = _open_image(url, io.BytesIO(head))
+        image.close()
+        return count
+    except ImageLoadError:
+        return 0
 
 
 def _source(path: str) -> Path | bytes:
@@ -313,7 +332,8 @@ def dataset(ray, items: list[InputFile], opts: RunOptions, config: ReaderConfig,
     per page."""
     actors = pool_size(ray, ray_opts)
     rows = [{"path": str(it.path), "rel": str(it.rel)} for it in items]
-    if len(rows) <= DRIVER_PLAN_MAX:  # a few headers: counted here, sparing Ray the start of counting tasks
+    local = not any(is_url(row["path"]) for row in rows)  # a URL's pages are counted by tasks: its header is a download
+    if local and len(rows) <= DRIVER_PLAN_MAX:  # a few headers: counted here, sparing Ray the start of counting tasks
         planned = [page for row in rows for page in plan(row)]
         pages = ray.data.from_items(planned, override_num_blocks=min(len(planned), MAX_BLOCKS))
     else:

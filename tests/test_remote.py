@@ -58,6 +58,10 @@ def test_a_run_over_a_url_writes_what_the_local_run_writes(tmp_path):
     assert any(p.startswith("file://") and p.endswith("broken.jpg") for p in reasons)
     again = run([src.as_uri()], RunOptions(tmp_path / "remote"), reader=stub_reader())  # resumes
     assert (again.done, again.skipped) == (0, 6)
+    pdfs = run([(src / "receipt.png").as_uri(), (src / "doc.pdf").as_uri()],
+               RunOptions(tmp_path / "pdf", formats=("pdf",)), reader=stub_reader())  # the page image read again
+    assert (pdfs.done, pdfs.failed) == (2, 0)
+    assert (tmp_path / "pdf" / "receipt.pdf").stat().st_size > 1000 and (tmp_path / "pdf" / "doc.pdf").is_file()
 
 
 def test_ray_stages_count_and_load_the_pages_of_a_url(tmp_path):
