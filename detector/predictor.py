@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from yocr import runtime as runtimes
-from yocr.core.defaults import DETECTOR_CONF, DETECTOR_IOU
+from yocr.core.defaults import DETECTOR_CONF, DETECTOR_IOU, SCENE_CONF_SHARE
 from yocr.core.geometry import clip_boxes
 from yocr.core.image import PageImage, to_bgr
 from yocr.core.results import Detection, Detections
@@ -173,33 +173,35 @@ class Detector:
 
     # pre-processing, model, post-processing
     def _predict(self, image: np.ndarray, offset: tuple[int, int] = (0, 0), fast: bool = False,
-                 size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 size: int | None = None, conf: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         imgsz = self.large if self.large and max(image.shape[:2]) > LARGE_PAGE_SIDE else self.imgsz
         size = size or inference_size(image.shape[1], image.shape[0], imgsz)
+        conf = self.conf if conf is None else conf
         if self.runtime == "onnx":
             model = self.fast if fast and self.fast is not None else self.yolo
-            boxes, scores = model.predict(image, size, self.conf, self.iou, self.max_det, self.timings)
+            boxes, scores = model.predict(image, size, conf, self.iou, self.max_det, self.timings)
             boxes[:, [0, 2]] += offset[0]
             boxes[:, [1, 3]] += offset[1]
             return boxes, scores
-        (result,) = ultra.predict(self.yolo, [image], size, self.conf, self.iou, self.device, self.max_det)
+        (result,) = ultra.predict(self.yolo, [image], size, conf, self.iou, self.device, self.max_det)
         speed = getattr(result, "speed", None) or {}
         for step, key in (("detector_pre", "preprocess"), ("detector_net", "inference"), ("detector_nms", "postprocess")):
             self._time(step, (speed.get(key) or 0.0) / 1000)
         return lineboxes_from_result(result, offset)
 
-    def raw(self, image_bgr: np.ndarray, fast: bool = False, size: int | None = None,
+    def raw(self, image_bgr: np.ndarray, fast: bool = False, size: int | None = None, conf: float | None = None,
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Boxes, scores and 'cut by a tile border' flags straight from the model (whole page or tiles); ``fast``:
-        from the int8 copy where there is one; ``size``: the long side to run a whole page at (default: the usual)."""
+        from the int8 copy where there is one; ``size``: the long side to run a whole page at (default: the usual);
+        ``conf``: the score threshold (default: the detector's)."""
         height, width = image_bgr.shape[:2]
         if not self.tile or max(width, height) <= self.tile:
-            boxes, scores = self._predict(image_bgr, fast=fast, size=size)
+            boxes, scores = self._predict(image_bgr, fast=fast, size=size, conf=conf)
             return boxes, scores, np.zeros(len(boxes), bool)
         parts = []
         for t in tiles(width, height, self.tile, self.tile_overlap):
             x0, y0, x1, y1 = t
-            boxes, scores = self._predict(np.ascontiguousarray(image_bgr[y0:y1, x0:x1]), (x0, y0), fast)
+            boxes, scores = self._predict(np.ascontiguousarray(image_bgr[y0:y1, x0:x1]), (x0, y0), fast, conf=conf)
             parts.append((boxes, scores, touches_inner_border(boxes, t, width, height)))
         return tuple(np.concatenate(p) for p in zip(*parts))  # type: ignore[return-value]
 
@@ -235,7 +237,9 @@ class Detector:
         (``yocr export --int8-pages``; runtime ``auto``), at its right size (:func:`right_size`; not with a size or
         tiles of the caller's, on pages over ``LARGE_PAGE_SIDE`` or without the ink steps). A page that turns out to
         be a photo of a scene, or on which that finds nothing, is detected again by the fp32 network at the usual
-        size (without an int8 copy, only when it had run at a right size)."""
+        size (without an int8 copy, only when it had run at a right size), keeping boxes down to ``SCENE_CONF_SHARE``
+        of the score threshold on a photo of a scene (its small words and plates score low; the reader leaves out
+        the unsure readings of such photos)."""
         page = image if isinstance(image, PageImage) else PageImage(to_bgr(image))
         fast = self.fast is not None and self.snap  # without the ink steps no page is known to be a scene
         view = InkView(page)
@@ -243,9 +247,14 @@ class Detector:
         found = self._timed_post(view, *self.raw(page.bgr, fast=fast, size=size))
         if (not fast and size is None) or (len(found) and not found.scene):
             return found
-        boxes, scores, cut = self.raw(page.bgr)
+        boxes, scores, cut = self.raw(page.bgr, conf=self.conf * SCENE_CONF_SHARE)
         if not len(found):  # nothing found (a photo with one small plate, say): the fp32 network decides
-            return self._timed_post(view, boxes, scores, cut)
+            sure = scores >= self.conf
+            found = self._timed_post(view, boxes[sure], scores[sure], cut[sure])
+            if len(found) and not found.scene:
+                return found  # a document, as its sure boxes say
+            scene = self._timed_post(view, boxes, scores, cut)
+            return scene if scene.scene else found
         # int8 finds the lines of documents as well as fp32 does, but fewer street words and plates (model card):
         # a photo of a scene is detected again by the fp32 network (kept as it is, like any scene's boxes)
         start = time.perf_counter()

@@ -151,6 +151,46 @@ def test_documents_are_detected_at_their_right_size_and_scenes_again_at_the_usua
     assert sizes[-2:] == [right, 1280]  # nothing found at the right size: the usual size decides
 
 
+def test_photos_of_scenes_keep_less_sure_boxes_and_documents_do_not(monkeypatch):
+    from yocr.core.results import Detections
+    from yocr.detector.predictor import SCENE_CONF_SHARE
+
+    page = np.full((720, 1280, 3), 255, np.uint8)
+    det = Detector()  # the shipped weights: an int8 copy for documents, the fp32 network for scenes
+    boxes = np.array([[40.0, 40.0, 600.0, 80.0], [40.0, 400.0, 300.0, 440.0]])
+    scores = np.array([0.9, 0.2])  # the second: a small plate, say
+    asked, seen = [], []
+
+    def network(first_finds: bool):
+        def predict(image, size, conf, *args):
+            asked.append(conf)
+            keep = scores >= conf if (first_finds or len(asked) > 1) else np.zeros(2, bool)
+            return boxes[keep].copy(), scores[keep].copy()
+        return predict
+
+    def post(scene_when):
+        def fake(page, b, s, cut, view):
+            seen.append(sorted(s.tolist()))
+            return Detections([Detection(x, c) for x, c in zip(b, s)], scene=scene_when(s))
+        return fake
+
+    def detect(first_finds: bool, scene_when):
+        asked.clear(), seen.clear()
+        monkeypatch.setattr(det.fast, "predict", network(first_finds))
+        monkeypatch.setattr(det.yolo, "predict", network(first_finds))
+        monkeypatch.setattr(det, "_postprocess_page", post(scene_when))
+        return det.detect(page)
+
+    found = detect(True, lambda s: True)  # a scene: the fp32 pass keeps boxes down to 0.6 x the threshold
+    assert asked == [det.conf, pytest.approx(det.conf * SCENE_CONF_SHARE)] and found.scene and len(found) == 2
+    found = detect(True, lambda s: False)  # a document: one pass, the threshold's boxes
+    assert asked == [det.conf] and not found.scene and [d.score for d in found] == [0.9]
+    found = detect(False, lambda s: False)  # nothing found first, a document: the sure boxes alone
+    assert seen == [[], [0.9]] and [d.score for d in found] == [0.9] and not found.scene
+    found = detect(False, lambda s: len(s) > 0)  # nothing found first, a scene: the less sure boxes join
+    assert seen == [[], [0.9], [0.2, 0.9]] and found.scene and len(found) == 2
+
+
 @pytest.mark.parametrize("options", [dict(imgsz=1280), dict(tile=1024)])
 def test_a_size_or_tiles_of_the_callers_turn_the_right_size_off(monkeypatch, options):
     page = _print(np.full((2000, 1400, 3), 255, np.uint8), 1.6, 3)

@@ -106,7 +106,7 @@ def test_the_pipeline_rereads_what_the_fallback_left_and_not_on_scene_photos():
     page = Reader(ReaderConfig(fallback="tesseract", fallback_below=0.45), stages=stages).read(image)
     assert seen == [["first"]]  # the line Tesseract replaced is not read again
     assert page.text.splitlines() == ["tess", "again"]
-    scene = Stages(SceneDetector(), lambda crops: [Reading("first", 0.4) for _ in crops], None, reread=again)
+    scene = Stages(SceneDetector(), lambda crops: [Reading("first", 0.6) for _ in crops], None, reread=again)
     assert Reader(ReaderConfig(), stages=scene).read(image).text == "first\nfirst" and len(seen) == 1
 
 
