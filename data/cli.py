@@ -217,19 +217,24 @@ def data_yolo_cmd(
     plates: Optional[Path] = typer.Option(None, help="Car photos NAME.jpg + NAME.txt: the plate is one box."),
     gap: float = typer.Option(1.0, help="Join segments of a row whose gap is at most this x the row height."),
     min_size: float = typer.Option(2.0, help="Drop boxes narrower or lower than this many pixels."),
+    obb: bool = typer.Option(
+        False, help="--ic15/--plates: oriented boxes (the words' quadrilaterals) for a detector of the OBB task."
+    ),
 ) -> None:
     """Convert annotated pages into a YOLO line-detection dataset (phrase segments merged into lines)."""
     from yocr.data.yolo import build_yolo_dataset
 
     if not (sroie or funsd or yolo or ic15 or plates):
         _fail(YocrError("give --sroie, --funsd, --yolo, --ic15 or --plates"))
+    if obb and (sroie or funsd or yolo):
+        _fail(YocrError("--obb converts --ic15 and --plates only (documents' lines are axis-aligned boxes)"))
     try:
         if sroie or funsd or yolo:
             _report(build_yolo_dataset(out, sroie, funsd, yolo, gap=gap, min_size=min_size), out)
         if ic15 or plates:
             from yocr.data.scene import scene_yolo
 
-            counts = scene_yolo(out, ic15=ic15, plates=plates)
+            counts = scene_yolo(out, ic15=ic15, plates=plates, obb=obb)
             err.print(f"street and plate photos: train {counts['train']}, val {counts['val']} images, in {out}")
     except (YocrError, ValueError, OSError) as exc:
         _fail(exc)

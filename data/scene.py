@@ -249,9 +249,33 @@ def plate_pages(root: str | Path, split: str) -> list[tuple[Path, list[tuple[flo
     return pages
 
 
-def scene_yolo(out: str | Path, ic15: str | Path | None = None, plates: str | Path | None = None) -> dict[str, int]:
+def obb_label_text(quads: list[np.ndarray], width: int, height: int, min_size: float = 2.0) -> str:
+    """Label file text of ultralytics' oriented-box task: ``0 x1 y1 x2 y2 x3 y3 x4 y4`` per quadrilateral (pixel
+    corners, clockwise from the word's top-left), normalised to [0, 1] and clipped to the image; quads whose sides
+    are under ``min_size`` px are dropped. ultralytics fits the smallest rotated rectangle around each."""
+    lines = []
+    for q in quads:
+        p = np.asarray(q, dtype=np.float64).reshape(4, 2)
+        if min(np.linalg.norm(p - np.roll(p, 1, axis=0), axis=1)) < min_size:
+            continue
+        p = np.clip(p / [width, height], 0.0, 1.0)
+        lines.append("0 " + " ".join(f"{v:.6f}" for v in p.ravel()) + "\n")
+    return "".join(lines)
+
+
+def _box_quad(box: tuple[float, float, float, float]) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
+
+
+def scene_yolo(
+    out: str | Path, ic15: str | Path | None = None, plates: str | Path | None = None, obb: bool = False
+) -> dict[str, int]:
     """Street photos (words as boxes of their own, don't-care regions blurred out) and car photos (the plate as
-    one box) in the YOLO layout under ``out`` (``images/{train,val}``, ``labels/{train,val}``), fixed splits kept."""
+    one box) in the YOLO layout under ``out`` (``images/{train,val}``, ``labels/{train,val}``), fixed splits kept.
+
+    With ``obb`` the labels are the words' quadrilaterals (:func:`obb_label_text`, the plate's box as four corners),
+    for a detector of ultralytics' oriented-box task."""
     from yocr.data.yolo import prepare_layout, write_dataset_yaml, yolo_label_text
 
     out = prepare_layout(out)
@@ -269,7 +293,11 @@ def scene_yolo(out: str | Path, ic15: str | Path | None = None, plates: str | Pa
             if any(not q.legible for q in quads):
                 image = mask_dont_care(image, quads)
             cv2.imwrite(str(out / "images" / split / f"{name}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
-            text = yolo_label_text(boxes, image.shape[1], image.shape[0])
+            if obb:
+                corners = [q.points for q in quads if q.legible] if quads else [_box_quad(b) for b in boxes]
+                text = obb_label_text(corners, image.shape[1], image.shape[0])
+            else:
+                text = yolo_label_text(boxes, image.shape[1], image.shape[0])
             atomic_write_text(out / "labels" / split / f"{name}.txt", text)
             counts[split] += 1
     write_dataset_yaml(out)

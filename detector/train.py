@@ -130,7 +130,7 @@ def train(config: DetectorTrainConfig) -> Path:
         if not last.is_file():
             raise YocrError(f"{last}: nothing to resume (no last.pt in the run folder)")
         config = _as_started(config)
-        yolo = ultra.load_run_weights(last)
+        yolo = ultra.load_run_weights(last, ultra.yaml_task(config.model_yaml.read_text(encoding="utf-8")))
         args: dict[str, Any] = {"resume": True}
     else:
         if last.is_file():

@@ -120,9 +120,18 @@ def build_model(model_yaml: str | Path):
     return _build_checked(safe_model_yaml(text, str(path)))
 
 
+def yaml_task(yaml_text: str) -> str:
+    """ultralytics' task of a model YAML: ``obb`` when its head is the oriented-box ``OBB`` module, else ``detect``."""
+    import yaml
+
+    head = (yaml.safe_load(yaml_text) or {}).get("head") or [[]]
+    last = head[-1] if isinstance(head[-1], (list, tuple)) else []
+    return "obb" if len(last) > 2 and last[2] == "OBB" else "detect"
+
+
 def _build_checked(checked_yaml: str):
     YOLO = _ultralytics().YOLO
-    return YOLO(str(_yaml_file(checked_yaml)), task="detect")
+    return YOLO(str(_yaml_file(checked_yaml)), task=yaml_task(checked_yaml))
 
 
 def _yaml_file(yaml_text: str) -> Path:
@@ -150,12 +159,12 @@ def model_from_checkpoint(ckpt: dict[str, Any]):
     return yolo
 
 
-def load_run_weights(path: str | Path):
+def load_run_weights(path: str | Path, task: str = "detect"):
     """An ultralytics ``YOLO`` from a ``.pt`` of one of our own training runs (last.pt / best.pt, for resuming)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: training checkpoint not found")
-    return _ultralytics().YOLO(str(path), task="detect")
+    return _ultralytics().YOLO(str(path), task=task)
 
 
 def train(yolo, **kwargs: Any):
@@ -167,7 +176,14 @@ def train(yolo, **kwargs: Any):
 
 
 def init_from(yolo, weights_yolo) -> None:
-    """Make ``yolo.train`` start from ``weights_yolo``'s weights (fine-tuning) instead of a fresh initialisation."""
+    """Make ``yolo.train`` start from ``weights_yolo``'s weights (fine-tuning) instead of a fresh initialisation.
+
+    Weights of another task (axis-aligned weights for an oriented-box model) go in layer by layer wherever the
+    shapes agree: all but the head's new branch."""
+    if type(yolo.model) is not type(weights_yolo.model):
+        yolo.model.load(weights_yolo.model)
+        yolo.ckpt = {"yocr_init": True}
+        return
     yolo.model = weights_yolo.model
     yolo.ckpt = {"yocr_init": True}  # ultralytics then hands the loaded module to the trainer as its weights
 

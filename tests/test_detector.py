@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -343,6 +344,22 @@ def test_training_writes_config_and_a_self_describing_checkpoint(trained):
     ckpt = load_checkpoint(trained["weights"])
     assert ckpt["imgsz"] == 64 and ckpt["names"] == ["text_line"] and "nc: 1" in ckpt["yaml"]
     assert (trained["run"] / "yolo-lines.pt").is_file()
+
+
+def test_an_oriented_box_model_fine_tunes_from_axis_aligned_weights(trained, tmp_path):
+    """The OBB head's network is the detector's plus an angle branch: every other layer starts from the weights."""
+    from yocr.detector import ultra
+
+    obb_yaml = Path(__file__).resolve().parents[1] / "detector" / "yolo-lines-obb.yaml"
+    assert ultra.yaml_task(obb_yaml.read_text()) == "obb" and ultra.yaml_task(MODEL_YAML.read_text()) == "detect"
+    axis = ultra.model_from_checkpoint(load_checkpoint(trained["weights"]))
+    oriented = ultra.build_model(obb_yaml)
+    assert oriented.task == "obb"
+    ultra.init_from(oriented, axis)
+    mine, theirs = oriented.model.state_dict(), axis.model.state_dict()
+    shared = [k for k in theirs if k in mine and mine[k].shape == theirs[k].shape]
+    assert len(shared) == len(theirs) and all(torch.equal(mine[k], theirs[k]) for k in shared)
+    assert any("cv4" in k for k in mine) and not any("cv4" in k for k in theirs)  # the angle branch is new
 
 
 def test_resume_refuses_a_finished_run_only_with_a_clear_error(trained, tmp_path):

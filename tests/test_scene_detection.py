@@ -11,7 +11,7 @@ import pytest
 from yocr.errors import YocrError
 
 from yocr.data.annotations import AnnotatedPage, Region
-from yocr.data.scene import mask_dont_care, read_quads, scene_yolo
+from yocr.data.scene import mask_dont_care, obb_label_text, read_quads, scene_yolo
 from yocr.data.synth_pages import SynthPagesConfig, render_page
 from yocr.data.yolo import read_yolo_labels
 from yocr.detector.evaluate import DONT_CARE, drop_dont_care, truth_boxes
@@ -54,6 +54,26 @@ def test_scene_yolo_keeps_words_apart_blurs_dont_care_and_keeps_the_splits(tmp_p
     written = cv2.imread(str(out / "images" / "train" / "ic15_img_3.jpg"))
     assert np.abs(written[125:155, 225:375].astype(int) - original[125:155, 225:375]).mean() > 5  # blurred out
     assert np.abs(written[25:55, 25:175].astype(int) - original[25:55, 25:175]).mean() < 3  # legible word kept
+
+
+def test_oriented_labels_are_the_words_quads_and_the_plates_corners(tmp_path):
+    street, plates = _street_folder(tmp_path / "ic15"), _plates_folder(tmp_path / "plates")
+    (street / "gt" / "gt_img_3.txt").write_text(  # a slanted word, and a ### region
+        "30,40,170,20,176,58,36,78,OPEN\n220,120,380,120,380,160,220,160,###\n", encoding="utf-8")
+    assert scene_yolo(tmp_path / "obb", ic15=street, plates=plates, obb=True) == {"train": 5, "val": 2}
+    words = [line.split() for line in (tmp_path / "obb/labels/train/ic15_img_3.txt").read_text().splitlines()]
+    assert len(words) == 1 and words[0][0] == "0"  # the ### region is no box
+    assert np.allclose(np.array(words[0][1:], float).reshape(4, 2) * [400, 200],
+                       [[30, 40], [170, 20], [176, 58], [36, 78]], atol=0.01)
+    plate = np.array((tmp_path / "obb/labels/val/plate_car4.txt").read_text().split()[1:], float).reshape(4, 2)
+    assert np.allclose(plate * [200, 120], [[50, 40], [150, 40], [150, 70], [50, 70]], atol=0.01)
+
+
+def test_oriented_labels_are_clipped_to_the_image_and_tiny_quads_dropped():
+    text = obb_label_text([np.array([[-10, 5], [50, 5], [50, 25], [-10, 25]], float),
+                           np.array([[1, 1], [2, 1], [2, 2], [1, 2]], float)], 100, 50)
+    values = np.array(text.split()[1:], float)
+    assert text.count("\n") == 1 and values.min() == 0.0 and values.max() <= 1.0
 
 
 def test_mask_dont_care_leaves_images_without_such_regions_alone(tmp_path):
