@@ -279,14 +279,18 @@ class Reader:
         self.cleaner = Cleaner.from_options(self.config.rules, self.config.allow)
 
     def warm_up(self) -> float:
-        """Run the networks once on a small blank page and line (their first inference allocates and plans);
-        returns the seconds it took, also kept in :attr:`startup`. Tesseract needs none."""
+        """Run the networks once on a small blank page and line (their first inference allocates and plans), and
+        load Tesseract's line engines where it re-reads or reads the lines (the C API's engines, one per thread,
+        load their model on first use); returns the seconds it took, also kept in :attr:`startup`."""
         start = time.perf_counter()
+        blank_line = np.full((32, 96), 255, np.uint8)
         if self.stages.detector is not None:
             detect(self.stages, PageImage(np.full((64, 64, 3), 255, np.uint8)))
             detector_steps(self.stages)
-        if self.stages.recognize is not None and self.config.recognizer == "crnn":
-            self.stages.recognize([np.full((32, 96), 255, np.uint8)])
+        if self.stages.recognize is not None:
+            self.stages.recognize([blank_line] * (1 if self.config.recognizer == "crnn" else 2))
+        if self.stages.fallback is not None:
+            self.stages.fallback([blank_line] * 2)
         seconds = time.perf_counter() - start
         self.startup["warm_up"] = self.startup.get("warm_up", 0.0) + seconds
         return seconds
