@@ -207,6 +207,11 @@ def _progress_callbacks(bar):
     return started, finished
 
 
+def _steady(summary) -> str:
+    rate = summary.reading_pages_per_second
+    return f"; {rate:.2f} pages/s from the first page begun to the last done" if rate and summary.pages > 1 else ""
+
+
 def report(summary, inputs: list[str], out: Path, pdf_combine: Path | None) -> None:
     """The run's totals, step timings, the combined PDF and where failures are listed, on stderr."""
     from rich.markup import escape
@@ -216,7 +221,7 @@ def report(summary, inputs: list[str], out: Path, pdf_combine: Path | None) -> N
     err.print(
         f"{summary.files} files: {summary.done} read, {summary.skipped} skipped (already done), "
         f"{summary.failed} failed; {summary.pages} pages, {summary.lines} lines in {summary.seconds:.1f} s "
-        f"({summary.pages_per_second:.2f} pages/s)", highlight=False,
+        f"({summary.pages_per_second:.2f} pages/s{_steady(summary)})", highlight=False,
     )
     if summary.steps:
         err.print(step_summary(summary.steps), highlight=False)

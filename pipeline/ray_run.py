@@ -214,10 +214,11 @@ class PageReader:
         self.node = ray.get_runtime_context().get_node_id()  # reported with each page: how the work spread
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
-        out: dict[str, list] = {"path": [], "page": [], "pages": [], "lines": [], "error": [], "node": []}
+        out: dict[str, list] = {"path": [], "page": [], "pages": [], "lines": [], "error": [], "node": [],
+                                "began": [], "ended": []}
         for i in range(len(batch["path"])):
             path, page, pages, error = str(batch["path"][i]), int(batch["page"][i]), int(batch["pages"][i]), ""
-            lines = 0
+            lines, began = 0, time.time()
             if batch["error"][i]:
                 error = str(batch["error"][i])
             else:
@@ -226,7 +227,7 @@ class PageReader:
                     lines = self.read(item, page, pages)
                 except FILE_ERRORS as exc:
                     error = failure_reason(exc)
-            for key, value in zip(out, (path, page, pages, lines, error, self.node)):
+            for key, value in zip(out, (path, page, pages, lines, error, self.node, began, time.time())):
                 out[key].append(value)
         return out
 
@@ -264,6 +265,7 @@ class Tally:
     lines: dict[str, int] = field(default_factory=dict)
     closed: set[str] = field(default_factory=set)
     nodes: Counter = field(default_factory=Counter)  # pages read per Ray node
+    spans: dict[str, tuple[float, float]] = field(default_factory=dict)  # wall clock of each open file's reading
 
     def add(self, row: dict) -> FileResult | None:
         path = str(row["path"])
@@ -273,6 +275,9 @@ class Tally:
             self.closed.add(path)
             return FileResult(path, "failed", reason=str(row["error"]))
         pages = self.seen.setdefault(path, set())
+        if row.get("ended"):
+            began, ended = self.spans.get(path, (float(row["began"]), 0.0))
+            self.spans[path] = (min(began, float(row["began"])), max(ended, float(row["ended"])))
         if row["page"] not in pages:
             pages.add(int(row["page"]))
             self.lines[path] = self.lines.get(path, 0) + int(row["lines"])
@@ -281,7 +286,7 @@ class Tally:
             return None
         self.closed.add(path)
         del self.seen[path]
-        return FileResult(path, "done", len(pages), self.lines.pop(path))
+        return FileResult(path, "done", len(pages), self.lines.pop(path), span=self.spans.pop(path, (0.0, 0.0)))
 
 
 def connect(ray, ray_opts: RayOptions) -> bool:

@@ -68,6 +68,7 @@ class FileResult:
     reason: str = ""
     seconds: float = 0.0
     steps: dict[str, float] = field(default_factory=dict)  # seconds per step: the pages' timings, write, start-up
+    span: tuple[float, float] = (0.0, 0.0)  # wall clock (time.time()) when its reading began and ended; 0s: not read
 
 
 @dataclass
@@ -84,9 +85,13 @@ class Summary:
     errors_file_problem: str = ""  # why errors.tsv could not be written, if it could not
     failures: list[tuple[str, str]] = field(default_factory=list)
     steps: dict[str, float] = field(default_factory=dict)  # seconds per step, summed over files (and workers)
+    span: tuple[float, float] = (0.0, 0.0)  # the first file's reading began, the last one's ended (wall clock)
 
     def add(self, result: FileResult) -> None:
         self.files += 1
+        if result.span[1] > 0:
+            began, ended = result.span
+            self.span = (min(began, self.span[0]) if self.span[1] else began, max(ended, self.span[1]))
         setattr(self, result.status, getattr(self, result.status) + 1)
         self.pages += result.pages
         self.lines += result.lines
@@ -98,6 +103,14 @@ class Summary:
     @property
     def pages_per_second(self) -> float:
         return self.pages / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def reading_pages_per_second(self) -> float:
+        """Pages per second of the readers' steady work: the pages read over the wall time from the first page begun
+        to the last page done, once the models are loaded (start-up, listing and shutdown left out), with the same
+        meaning on a local run and on Ray; 0 when nothing was read."""
+        seconds = self.span[1] - self.span[0]
+        return self.pages / seconds if seconds > 0 else 0.0
 
     @property
     def exit_code(self) -> int:
@@ -198,6 +211,7 @@ def process_file(reader: Reader, item: InputFile, opts: RunOptions) -> FileResul
         return FileResult(str(item.path), "skipped")
     pages: list[Page] = []
     steps = reader.take_startup()
+    began = time.time()
     try:
         for image, page in reader.pages(item.path):
             pages.append(page)
@@ -212,7 +226,8 @@ def process_file(reader: Reader, item: InputFile, opts: RunOptions) -> FileResul
     for page in pages:
         for step, seconds in page.timings.items():
             steps[step] = steps.get(step, 0.0) + seconds
-    return FileResult(str(item.path), "done", len(pages), lines, seconds=time.perf_counter() - start, steps=steps)
+    return FileResult(str(item.path), "done", len(pages), lines, seconds=time.perf_counter() - start, steps=steps,
+                      span=(began, time.time()))
 
 
 # --- worker processes ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from test_pipeline import make_inputs, page_image, stub_reader
 from yocr.pipeline import ray_run
 from yocr.pipeline.load import expand_inputs
 from yocr.pipeline.ray_run import PARTS_DIR, RayOptions, part_path, run_on_ray
-from yocr.pipeline.run import RunOptions, run
+from yocr.pipeline.run import FileResult, RunOptions, Summary, run
 
 try:
     import ray
@@ -85,6 +85,7 @@ def test_ray_run_writes_what_the_local_run_writes(tmp_path, local_ray, monkeypat
     assert sorted(got.failures) == sorted(want.failures)
     assert any("broken.jpg" in p and "not an image" in r for p, r in got.failures)
     assert outputs(on_ray) == outputs(local)
+    assert got.reading_pages_per_second > 0 and want.reading_pages_per_second > 0  # the same steady-state measure
     assert (on_ray / "scan.txt").read_text() == "word\fword\nword\fword\nword\nword\n"
     assert not (on_ray / PARTS_DIR).exists() and not list(on_ray.rglob("*.tmp"))
 
@@ -159,6 +160,20 @@ def test_tally_counts_a_retried_page_once_and_closes_files_when_all_pages_are_in
     assert tally.add({**row, "page": 1}) is None and dict(tally.nodes) == {"n1": 1, "n2": 1}
     failed = tally.add({"path": "b.png", "page": 0, "pages": 0, "lines": 0, "error": "empty file (0 bytes)", "node": "n1"})
     assert (failed.status, failed.reason) == ("failed", "empty file (0 bytes)")
+
+
+def test_a_files_reading_spans_its_pages_and_the_run_from_first_begun_to_last_done():
+    tally = ray_run.Tally()
+    row = {"path": "a.tif", "pages": 2, "lines": 1, "error": "", "node": "n1"}
+    assert tally.add({**row, "page": 1, "began": 12.0, "ended": 13.0}) is None  # pages come back in any order
+    done = tally.add({**row, "page": 0, "began": 10.0, "ended": 11.5})
+    assert done.span == (10.0, 13.0)
+    summary = Summary()
+    summary.add(done)
+    summary.add(FileResult("b.png", "done", 2, 1, span=(11.0, 15.0)))
+    summary.add(FileResult("c.png", "skipped"))  # nothing read: no span
+    assert summary.span == (10.0, 15.0) and summary.reading_pages_per_second == 4 / 5
+    assert Summary().reading_pages_per_second == 0.0
 
 
 def test_a_bare_ray_option_means_local():
