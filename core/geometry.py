@@ -12,6 +12,7 @@ import numpy as np
 
 ROW_OVERLAP = 0.5  # two boxes share a row when their vertical overlap exceeds this share of the smaller height
 CROP_MARGIN = 0.15  # a line crop is its box grown by this share of the box height on every side
+QUAD_MARGIN = 0.12  # a quadrilateral's crop grows by this share of its height on every side (street words)
 EMPTY_CROP = 8  # side of the blank (white) crop returned for a box that lies outside the image
 
 BoxLike = Sequence[float]  # a Box or any (x0, y0, x1, y1) sequence
@@ -137,3 +138,47 @@ def crop(image: np.ndarray, box: BoxLike, margin: float = CROP_MARGIN) -> np.nda
     if xb <= xa or yb <= ya:
         return np.full((EMPTY_CROP, EMPTY_CROP) + image.shape[2:], 255, np.uint8)
     return image[ya:yb, xa:xb]
+
+
+def order_quad(points) -> np.ndarray:
+    """A quadrilateral's 4 corners (any order; a rotated box's) clockwise from the text's top-left, taking its longer
+    side as the direction of reading, left to right: the corner order :func:`rectify_quad` expects."""
+    p = np.asarray(points, dtype=np.float64).reshape(4, 2)
+    centre = p.mean(axis=0)
+    edges = np.roll(p, -1, axis=0) - p
+    along = edges[int(np.argmax(np.linalg.norm(edges, axis=1)))]
+    along = along / max(float(np.linalg.norm(along)), 1e-9)
+    if along[0] < 0 or (along[0] == 0 and along[1] > 0):
+        along = -along
+    down = np.array([-along[1], along[0]])  # image y points down: the reading direction turned clockwise
+    a, b = (p - centre) @ along, (p - centre) @ down
+    corners = [int(np.argmin(np.where((a < 0) == left, np.where((b < 0) == top, 0.0, 1.0), 2.0)
+                               + 1e-6 * np.abs(a)))
+               for left, top in ((True, True), (False, True), (False, False), (True, False))]
+    if len(set(corners)) < 4:  # a degenerate quad: by angle around the centre, starting top-left
+        order = np.argsort(np.arctan2(b, a))
+        start = int(np.argmin(a + b))
+        order = np.roll(order, -int(np.flatnonzero(order == start)[0]))
+        return p[order]
+    return p[corners]
+
+
+def rectify_quad(image: np.ndarray, points, margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """The quadrilateral ``points`` (clockwise from the text's top-left) warped to an upright rectangle, grown by
+    ``margin`` x its height on every side (taking in the image around it, as a detector's crop does), and the affine
+    map (2 x 3) that best takes the crop's pixels back to the image's (exact for a rectangle or a parallelogram)."""
+    import cv2
+
+    p = np.asarray(points, dtype=np.float32).reshape(4, 2)
+    top, bottom = np.linalg.norm(p[1] - p[0]), np.linalg.norm(p[2] - p[3])
+    left, right = np.linalg.norm(p[3] - p[0]), np.linalg.norm(p[2] - p[1])
+    w, h = max(top, bottom, 1.0), max(left, right, 1.0)
+    m = margin * h
+    dst = np.array([[m, m], [m + w, m], [m + w, m + h], [m, m + h]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(p, dst)
+    size = (int(round(w + 2 * m)), int(round(h + 2 * m)))
+    crop = cv2.warpPerspective(image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    back, _ = cv2.estimateAffine2D(dst, p, method=cv2.LMEDS) if len(p) == 4 else (None, None)
+    if back is None:
+        back = cv2.getAffineTransform(dst[:3], p[:3])
+    return crop, back.astype(np.float64)

@@ -20,9 +20,14 @@ class Detection:
 
     box: Box
     score: float = 1.0
+    # an oriented detector's quadrilateral (4 corners in page pixels, clockwise from the text's top-left): the line
+    # is cut along it and warped to horizontal; ``box`` is then the axis-aligned box around it
+    quad: tuple[tuple[float, float], ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "box", Box.of(self.box))
+        if self.quad is not None:
+            object.__setattr__(self, "quad", tuple((float(x), float(y)) for x, y in self.quad))
 
 
 class Detections(list):

@@ -14,13 +14,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from yocr.core.geometry import CROP_MARGIN, crop
+from yocr.core.geometry import CROP_MARGIN, QUAD_MARGIN, crop, rectify_quad
 from yocr.core.io import atomic_write_text
 from yocr.core.splits import FUNSD_VAL_COUNT, IC15_VAL_FIRST, PLATES_VAL_EVERY, WORDS_VAL_EVERY
 from yocr.errors import YocrError
 
 DONT_CARE = "###"
-QUAD_MARGIN = 0.12  # crops grow by this share of the word's height on every side, as detector crops do
 
 
 @dataclass(frozen=True)
@@ -52,16 +51,9 @@ def read_quads(path: str | Path) -> list[Quad]:
 
 def rectify(image: np.ndarray, points: np.ndarray, margin: float = QUAD_MARGIN) -> np.ndarray:
     """The quadrilateral ``points`` (clockwise from top-left) warped to an upright rectangle, grown by ``margin`` x
-    its height on every side (taking in the image around it, as a detector's crop does)."""
-    p = points.astype(np.float32)
-    top, bottom = np.linalg.norm(p[1] - p[0]), np.linalg.norm(p[2] - p[3])
-    left, right = np.linalg.norm(p[3] - p[0]), np.linalg.norm(p[2] - p[1])
-    w, h = max(top, bottom, 1.0), max(left, right, 1.0)
-    m = margin * h
-    dst = np.array([[m, m], [m + w, m], [m + w, m + h], [m, m + h]], dtype=np.float32)
-    matrix = cv2.getPerspectiveTransform(p, dst)
-    size = (int(round(w + 2 * m)), int(round(h + 2 * m)))
-    return cv2.warpPerspective(image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    its height on every side (taking in the image around it, as a detector's crop does): what the pipeline cuts
+    along an oriented detector's quads (:func:`~yocr.core.geometry.rectify_quad`)."""
+    return rectify_quad(image, points, margin)[0]
 
 
 def _ic15_number(path: Path) -> int:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 PACKAGE_DIR = Path(__file__).resolve().parent
 MODEL_YAML = PACKAGE_DIR / "yolo-lines.yaml"
 DEFAULT_WEIGHTS = PACKAGE_DIR / "weights" / "yolo-lines.pt"
+# an oriented-box detector (ultralytics OBB task) for photos of scenes, used where it is shipped (yocr run's default)
+SCENE_WEIGHTS = PACKAGE_DIR / "weights" / "yolo-lines-obb.pt"
 CLASS_NAMES = ("text_line",)
 FORMAT = "yocr-line-detector"
 VERSION = 1

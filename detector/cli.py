@@ -27,6 +27,8 @@ ImgSize = Annotated[Optional[int], typer.Option(help="Inference size (default: t
 Conf = Annotated[float, typer.Option(help="Score threshold.")]
 Iou = Annotated[float, typer.Option(help="NMS IoU threshold.")]
 Tile = Annotated[int, typer.Option(help="Tile pages larger than this many pixels (0: whole page).")]
+SceneWeights = Annotated[Optional[str], typer.Option(
+    help="Oriented-box (OBB) detector for photos of scenes (default: the shipped one where there is one; 'none').")]
 Device = Annotated[str, typer.Option()]
 
 
@@ -99,6 +101,7 @@ def detector_eval_cmd(
     iou: Iou = DETECTOR_IOU,
     tile: Tile = 0,
     device: Device = "cpu",
+    scene_weights: SceneWeights = None,
     limit: int = typer.Option(0, help="Score only the first N pages of each set (0: all)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON here."),
 ) -> None:
@@ -109,7 +112,8 @@ def detector_eval_cmd(
     try:
         config = EvalConfig(
             data=data, sroie=sroie, funsd=funsd, yolo=tuple(yolo), weights=str(weights) if weights else None,
-            imgsz=imgsz, conf=conf, iou=iou, tile=tile, device=device, limit=limit, json_out=json_out,
+            imgsz=imgsz, conf=conf, iou=iou, tile=tile, device=device, scene_weights=scene_weights, limit=limit,
+            json_out=json_out,
         )
         detector, results = _evaluate(config)
     except (YocrError, ValueError, OSError) as exc:

@@ -29,6 +29,7 @@ class DetectorOptions:
     iou: float = DETECTOR_IOU  # NMS IoU threshold
     tile: int = 0  # tile pages larger than this many pixels (0: whole page)
     device: str = "cpu"
+    scene_weights: str | None = None  # oriented-box detector for photos of scenes (None: shipped, "none": off)
 
     def __post_init__(self) -> None:
         for option, value in (("--conf", self.conf), ("--iou", self.iou)):
@@ -46,7 +47,7 @@ class DetectorOptions:
         from yocr.detector.predictor import Detector
 
         return Detector(self.weights, imgsz=self.imgsz, conf=self.conf, iou=self.iou, device=self.device,
-                        tile=self.tile)
+                        tile=self.tile, scene_weights=self.scene_weights)
 
 
 @dataclass(frozen=True)

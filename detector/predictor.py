@@ -21,7 +21,7 @@ import numpy as np
 
 from yocr import runtime as runtimes
 from yocr.core.defaults import DETECTOR_CONF, DETECTOR_IOU, SCENE_CONF_SHARE
-from yocr.core.geometry import clip_boxes
+from yocr.core.geometry import clip_boxes, order_quad
 from yocr.core.image import PageImage, to_bgr
 from yocr.core.results import Detection, Detections
 from yocr.detector import ultra
@@ -31,7 +31,7 @@ from yocr.detector.ink import (
     SCENE_OUTSIDE, RoughInk, drop_blank, glyph_height, ink_mask, ink_outside, lone_segments, lost_lines, rough_ink,
     snap_to_ink, speck_size, split_at_gaps,
 )
-from yocr.detector.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
+from yocr.detector.checkpoint import DEFAULT_WEIGHTS, SCENE_WEIGHTS, load_checkpoint
 
 __all__ = ["Detector", "lineboxes_from_result"]
 
@@ -107,6 +107,24 @@ class InkView:
         return self._rough
 
 
+def oriented_model(scene_weights: str | Path | None, default: bool):
+    """The oriented-box (OBB) detector that photos of scenes go to: ``scene_weights`` ("none" or "": none), or by
+    default (None) the shipped ``SCENE_WEIGHTS`` where they exist, beside the shipped detector only (``default``).
+    It runs on PyTorch (ultralytics' OBB post-processing)."""
+    if scene_weights is None:
+        if not default or not SCENE_WEIGHTS.is_file():
+            return None
+        scene_weights = SCENE_WEIGHTS
+    if str(scene_weights).strip().lower() in ("", "none"):
+        return None
+    model = ultra.model_from_checkpoint(load_checkpoint(scene_weights))
+    if model.task != "obb":
+        raise YocrError(f"{scene_weights}: not an oriented-box (OBB) detector: --scene-weights takes one "
+                        "(made with yocr detector train --model detector/yolo-lines-obb.yaml)")
+    runtimes.torch_threads()
+    return model
+
+
 class Detector:
     """Finds text lines on page images. Load once, then call :meth:`detect` per page."""
 
@@ -124,8 +142,10 @@ class Detector:
         snap: bool = True,
         lone: bool = True,  # box the text the network left out: lone segments and lost lines (detector/ink.py)
         runtime: str = "auto",
+        scene_weights: str | Path | None = None,  # an oriented-box detector for photos of scenes (see oriented_model)
     ):
         path = Path(weights) if weights else DEFAULT_WEIGHTS
+        self.oriented = oriented_model(scene_weights, default=not weights)
         opened = runtimes.open_onnx(path, runtime, arena=False) if runtimes.on_cpu(device) else None
         if opened is not None:  # the ONNX export beside the weights (yocr export), on onnxruntime
             from yocr.detector.onnx_yolo import OnnxYolo
@@ -156,6 +176,7 @@ class Detector:
         snap, lone = defaults.pop("snap", True), defaults.pop("lone", True)
         self._setup(yolo, imgsz, **defaults)
         self.snap, self.lone, self.fast, self.large, self.right = snap, lone, None, 0, False
+        self.oriented = None
         return self
 
     def _setup(self, yolo, imgsz, conf, iou, device, tile, tile_overlap, max_det, merge) -> None:
@@ -245,6 +266,8 @@ class Detector:
         view = InkView(page)
         size = self.document_size(view) if self.snap else None
         found = self._timed_post(view, *self.raw(page.bgr, fast=fast, size=size))
+        if found.scene and self.oriented is not None:
+            return self.detect_oriented(page)
         if (not fast and size is None) or (len(found) and not found.scene):
             return found
         boxes, scores, cut = self.raw(page.bgr, conf=self.conf * SCENE_CONF_SHARE)
@@ -254,6 +277,8 @@ class Detector:
             if len(found) and not found.scene:
                 return found  # a document, as its sure boxes say
             scene = self._timed_post(view, boxes, scores, cut)
+            if scene.scene and self.oriented is not None:
+                return self.detect_oriented(page)
             return scene if scene.scene else found
         # int8 finds the lines of documents as well as fp32 does, but fewer street words and plates (model card):
         # a photo of a scene is detected again by the fp32 network (kept as it is, like any scene's boxes)
@@ -262,6 +287,28 @@ class Detector:
             return Detections(self.postprocess(boxes, scores, cut, page.width, page.height), scene=True)
         finally:
             self._time("detector_post", time.perf_counter() - start)
+
+    def detect_oriented(self, page: PageImage) -> Detections:
+        """A photo of a scene's words as the oriented-box detector finds them, at the usual size and down to
+        ``SCENE_CONF_SHARE`` of the score threshold: each a :class:`Detection` with its quadrilateral (clockwise from
+        the text's top-left, :func:`~yocr.core.geometry.order_quad`) and the axis-aligned box around it."""
+        start = time.perf_counter()
+        size = inference_size(page.width, page.height, self.imgsz)
+        (result,) = ultra.predict(self.oriented, [page.bgr], size, self.conf * SCENE_CONF_SHARE, self.iou,
+                                  self.device, self.max_det)
+        self._time("detector_net", time.perf_counter() - start)
+        obb = getattr(result, "obb", None)
+        if obb is None or not len(obb):
+            return Detections([], scene=True)
+        found = []
+        for quad, score in zip(obb.xyxyxyxy.cpu().numpy(), obb.conf.cpu().numpy()):
+            q = order_quad(quad)
+            q[:, 0] = q[:, 0].clip(0, page.width)
+            q[:, 1] = q[:, 1].clip(0, page.height)
+            (x0, y0), (x1, y1) = q.min(axis=0), q.max(axis=0)
+            if x1 - x0 >= 1 and y1 - y0 >= 1:
+                found.append(Detection((x0, y0, x1, y1), float(score), quad=tuple(map(tuple, q))))
+        return Detections(found, scene=True)
 
     def document_size(self, view: InkView) -> int | None:
         """The long side to detect a page at as a document (:func:`right_size` of its glyphs' height, from the ink

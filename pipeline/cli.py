@@ -65,6 +65,9 @@ Allow = Annotated[Optional[str], typer.Option(help="Only output these characters
 Rules = Annotated[Optional[Path], typer.Option(help="File of regex substitutions: 'pattern<TAB>replacement' lines.")]
 DetectorWeights = Annotated[Optional[str], typer.Option(help="Detector weights (default: shipped).")]
 RecognizerWeights = Annotated[Optional[str], typer.Option(help="Recognizer weights (default: shipped).")]
+SceneWeights = Annotated[Optional[str], typer.Option(
+    help="Oriented-box (OBB) detector for photos of scenes: their words are cut along its rotated boxes "
+         "(default: the shipped one where there is one; 'none': the line detector's boxes).")]
 Imgsz = Annotated[Optional[int], typer.Option(
     help="Detector inference size (default: the detector's own; 1.5 x it for pages over 2,600 px; smaller for "
          "pages whose print is large, so that their glyphs are 12 px high). Given, every page runs at it.")]
@@ -95,7 +98,7 @@ def run_cmd(
     overwrite: Overwrite = False, workers: Workers = 0, ray: Ray = None, ray_actors: RayActors = 0,
     ray_batch_size: RayBatchSize = 4, ray_threads: RayThreads = 1, ray_gpus: RayGpus = 0.0, allow: Allow = None,
     rules: Rules = None, detector_weights: DetectorWeights = None, recognizer_weights: RecognizerWeights = None,
-    imgsz: Imgsz = None, conf: Conf = DETECTOR_CONF, tile: Tile = 0, margin: Margin = CROP_MARGIN,
+    scene_weights: SceneWeights = None, imgsz: Imgsz = None, conf: Conf = DETECTOR_CONF, tile: Tile = 0, margin: Margin = CROP_MARGIN,
     deskew: Deskew = True, batch_size: BatchSize = 64, device: Device = "cpu", runtime: Runtime = "auto",
     low_memory: LowMemory = False,
 ) -> None:
@@ -113,7 +116,8 @@ def run_cmd(
             engine=engine, recognizer=recognizer, fallback=fallback, fallback_below=fallback_below,
             prose_fallback_below=prose_fallback_below, scene_min_confidence=scene_min_confidence,
             reread_below=reread_below,
-            detector_weights=detector_weights, recognizer_weights=recognizer_weights, imgsz=imgsz, conf=conf,
+            detector_weights=detector_weights, recognizer_weights=recognizer_weights, scene_weights=scene_weights,
+            imgsz=imgsz, conf=conf,
             tile=tile, margin=margin, deskew=deskew, batch_size=batch_size, allow=allow,
             rules=str(rules) if rules else None, device=device, runtime=runtime, low_memory=low_memory,
         )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from yocr.core.geometry import CROP_MARGIN, Box, crop, crop_window, iou_matrix
+from yocr.core.geometry import CROP_MARGIN, QUAD_MARGIN, Box, crop, crop_window, iou_matrix, rectify_quad
 from yocr.core.results import Detection, Detections
 from yocr.recognizer.preprocess import percentiles, to_grey
 
@@ -286,7 +286,7 @@ def split_stacked(page: np.ndarray, found: Detections, margin: float = CROP_MARG
     crowded = packed([d.box for d in found])
     kept, parts = [], []
     for d, busy in zip(found, crowded):
-        pieces = _stacked_parts(page, d.box, bool(busy), margin, looks)
+        pieces = [] if d.quad is not None else _stacked_parts(page, d.box, bool(busy), margin, looks)
         parts.extend(Detection(b, d.score) for b in pieces) if pieces else kept.append(d)
     if not parts:
         return found
@@ -333,16 +333,22 @@ def line_crops(page: np.ndarray, boxes, margin: float = CROP_MARGIN, deskew: boo
 
 
 def line_crops_with_transforms(page: np.ndarray, boxes, margin: float = CROP_MARGIN, deskew: bool = True,
-                               looks: Looks | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+                               looks: Looks | None = None, quads=None) -> list[tuple[np.ndarray, np.ndarray]]:
     """:func:`line_crops`, each with the affine map (2 x 3) from its pixels to the page's (through the margin and
     the straightening), so that what is found in a crop (word boxes) can be placed on the page. ``boxes`` are all
     the boxes of the page: whether a box is :func:`packed` depends on the others. ``looks``: what
-    :func:`split_stacked` learnt of the same crops."""
+    :func:`split_stacked` learnt of the same crops. ``quads``: for each box, an oriented detector's quadrilateral
+    or None; a line with one is cut along it and warped to horizontal (:func:`~yocr.core.geometry.rectify_quad`,
+    ``QUAD_MARGIN``: as the street words the recognizer trained on were cut)."""
     out = []
     boxes = list(boxes)
     crowded = packed(boxes)
     looks = looks if looks is not None else Looks()
-    for box, busy in zip(boxes, crowded):
+    quads = list(quads) if quads is not None else [None] * len(boxes)
+    for box, busy, quad in zip(boxes, crowded, quads):
+        if quad is not None:
+            out.append(rectify_quad(page, quad, QUAD_MARGIN))
+            continue
         xa, ya, _, _ = crop_window(box, page.shape[1], page.shape[0], margin)
         look = looks.of(page, box, margin)
         piece, matrix = straighten_with_transform(look, bool(busy)) if deskew else (look.piece, np.eye(2, 3))

@@ -48,11 +48,13 @@ def rows(lines: Sequence[Detection], merge: bool = True) -> list[list[Detection]
 
 
 def merge_overlapping(row: list[Detection]) -> list[Detection]:
-    """Cells of one row that overlap horizontally are one piece of text read twice: keep their union once."""
+    """Cells of one row that overlap horizontally are one piece of text read twice: keep their union once. An
+    oriented detector's quads are left apart (their boxes overlap wherever the words slant; its NMS saw the quads)."""
     merged: list[Detection] = []
     for d in row:
         a = merged[-1].box if merged else None
-        if a is not None and d.box.x0 < a.x1 - READ_TWICE * min(d.box.height, a.height):
+        both_quads = merged and d.quad is not None and merged[-1].quad is not None
+        if a is not None and not both_quads and d.box.x0 < a.x1 - READ_TWICE * min(d.box.height, a.height):
             merged[-1] = Detection(union([a, d.box]), max(merged[-1].score, d.score))
         else:
             merged.append(d)

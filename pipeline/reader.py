@@ -55,6 +55,7 @@ class ReaderConfig:
     reread_below: float = RUN_REREAD_BELOW
     detector_weights: str | None = None
     recognizer_weights: str | None = None
+    scene_weights: str | None = None  # the oriented-box detector for photos of scenes (None: shipped, "none": off)
     imgsz: int | None = None  # detector inference size (default: the detector's own, set per page: detector/predictor.py)
     conf: float = DETECTOR_CONF
     tile: int = 0
@@ -137,7 +138,7 @@ def build_stages(cfg: ReaderConfig) -> Stages:
 
     detector = _load_model("detector", cfg.detector_weights, lambda: Detector(
         cfg.detector_weights, imgsz=cfg.imgsz, conf=cfg.conf, device=cfg.device, tile=cfg.tile,
-        runtime=cfg.runtime))
+        runtime=cfg.runtime, scene_weights=cfg.scene_weights))
     if cfg.recognizer == "crnn":
         from yocr.recognizer.predictor import Recognizer
 
@@ -285,7 +286,10 @@ class Reader:
         start = time.perf_counter()
         blank_line = np.full((32, 96), 255, np.uint8)
         if self.stages.detector is not None:
-            detect(self.stages, PageImage(np.full((64, 64, 3), 255, np.uint8)))
+            blank_page = PageImage(np.full((64, 64, 3), 255, np.uint8))
+            detect(self.stages, blank_page)
+            if getattr(self.stages.detector, "oriented", None) is not None:  # photos of scenes' own network
+                self.stages.detector.detect_oriented(blank_page)
             detector_steps(self.stages)
         if self.stages.recognize is not None:
             self.stages.recognize([blank_line] * (1 if self.config.recognizer == "crnn" else 2))
@@ -343,7 +347,8 @@ class Reader:
             found = split_stacked(image.bgr, found, self.config.margin, looks)
         rows = group_rows(found)
         cells = [d.box for row in rows for d in row]
-        placed = line_crops_with_transforms(image.bgr, cells, self.config.margin, self.config.deskew, looks)
+        quads = [d.quad for row in rows for d in row]
+        placed = line_crops_with_transforms(image.bgr, cells, self.config.margin, self.config.deskew, looks, quads)
         lap("crop")
         return found, rows, cells, placed
 

@@ -18,6 +18,12 @@ from yocr.errors import YocrError
 from yocr.core.alphabet import EXTENDED, EXTRA_LETTERS, EXTRA_SYMBOLS, PRINTABLE_ASCII
 from yocr.recognizer.charset import Charset
 
+from yocr.core.geometry import order_quad
+from yocr.core.image import PageImage
+from yocr.core.results import Detection
+from yocr.pipeline.crop import line_crops_with_transforms
+from yocr.pipeline.order import merge_overlapping
+
 from conftest import render_line
 
 
@@ -291,3 +297,64 @@ def test_plate_boxes_outside_the_photo_are_skipped(tmp_path):
         (plates / f"car{n}.txt").write_text(f"car{n}.jpg\t{box}\tAB{n}CD\n")
     assert plate_crops(plates, tmp_path / "pv", "val", bands=True) == 0
     assert plate_crops(plates, tmp_path / "pt", "train", bands=True) == 4 * (1 + len(PLATE_BANDS))
+
+
+def test_a_rotated_boxs_corners_are_ordered_from_the_texts_top_left():
+    _, quad = _slanted_word("SLANTED", 20.0)
+    for start in range(4):
+        for corners in (np.roll(quad, start, axis=0), np.roll(quad, start, axis=0)[::-1]):
+            assert np.allclose(order_quad(corners), quad)
+
+
+def test_a_slanted_line_found_as_a_quad_gives_one_horizontal_crop_of_just_that_line():
+    image, quad = _slanted_word("SLANTED", 15.0)
+    below = np.c_[quad[:, 0] - 10, quad[:, 1] + 42]  # a second slanted line under the first, close to it
+    shift = np.float32([[1, 0, -10], [0, 1, 42]])
+    image = np.minimum(image, cv2.warpAffine(image, shift, (400, 300), borderValue=(255, 255, 255)))
+    boxes = [tuple(q.min(axis=0)) + tuple(q.max(axis=0)) for q in (quad, below)]
+    (crop, matrix), (crop2, _) = line_crops_with_transforms(image, boxes, quads=[quad, below])
+    for piece in (crop, crop2):
+        grey = cv2.cvtColor(piece, cv2.COLOR_BGR2GRAY)
+        ink_rows = np.flatnonzero((grey < 128).any(axis=1))
+        assert piece.shape[1] > 3 * piece.shape[0]  # horizontal
+        assert ink_rows.size and ink_rows[-1] - ink_rows[0] < 0.85 * grey.shape[0]  # one line, no neighbour
+    # the crop's corners map back onto the quad grown by the margin: words found in the crop land on the page
+    h, w = crop.shape[:2]
+    back = np.c_[np.float64([[0, 0], [w, 0], [w, h], [0, h]]), np.ones(4)] @ matrix.T
+    centre = quad.mean(axis=0)
+    assert np.allclose(back.mean(axis=0), centre, atol=2.0)
+    assert np.all(np.linalg.norm(back - centre, axis=1) > np.linalg.norm(quad - centre, axis=1))
+
+
+def test_oriented_detections_keep_their_quads_apart_in_a_row():
+    a = Detection((10, 10, 60, 40), 0.9, quad=((10, 20), (60, 10), (60, 30), (10, 40)))
+    b = Detection((50, 10, 100, 40), 0.9, quad=((50, 20), (100, 10), (100, 30), (50, 40)))
+    assert merge_overlapping([a, b]) == [a, b]
+    assert len(merge_overlapping([Detection(a.box, 0.9), Detection(b.box, 0.9)])) == 1  # boxes alone: read twice
+
+
+def test_the_oriented_detector_gives_quads_ordered_and_clipped_to_the_page(monkeypatch):
+    from types import SimpleNamespace
+
+    from yocr.detector import predictor
+
+    det = predictor.Detector.__new__(predictor.Detector)
+    det.imgsz, det.conf, det.iou, det.device, det.max_det, det.timings, det.oriented = 640, 0.25, 0.5, "cpu", 100, {}, "m"
+    corners = torch.tensor([[[90.0, 60.0], [10.0, 60.0], [10.0, 40.0], [90.0, 40.0]],   # any order
+                            [[-20.0, 5.0], [30.0, 5.0], [30.0, 15.0], [-20.0, 15.0]]])  # partly off the page
+    seen = {}
+
+    class Boxes(SimpleNamespace):  # ultralytics' OBB results: corners and scores, and a length
+        def __len__(self) -> int:
+            return len(self.conf)
+
+    def predict(model, images, imgsz, conf, iou, device, max_det):
+        seen.update(model=model, imgsz=imgsz, conf=conf)
+        return [SimpleNamespace(obb=Boxes(xyxyxyxy=corners, conf=torch.tensor([0.8, 0.3])))]
+
+    monkeypatch.setattr(predictor.ultra, "predict", predict)
+    found = det.detect_oriented(PageImage(np.full((100, 120, 3), 255, np.uint8)))
+    assert found.scene and seen["model"] == "m" and seen["conf"] < 0.25  # scenes keep less sure boxes
+    assert found[0].quad == ((10.0, 40.0), (90.0, 40.0), (90.0, 60.0), (10.0, 60.0))
+    assert tuple(found[0].box) == (10.0, 40.0, 90.0, 60.0)
+    assert tuple(found[1].box) == (0.0, 5.0, 30.0, 15.0)
