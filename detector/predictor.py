@@ -107,20 +107,31 @@ class InkView:
         return self._rough
 
 
-def oriented_model(scene_weights: str | Path | None, default: bool):
+# An oriented box turned less than this many degrees is cut as the axis-aligned box around it (margin and deskew of
+# the document path); more turned, along its quad
+QUAD_MIN_ANGLE = 0.0
+
+
+def oriented_source(scene_weights: str | Path | None, default: bool) -> Path | None:
     """The oriented-box (OBB) detector that photos of scenes go to: ``scene_weights`` ("none" or "": none), or by
     default (None) the shipped ``SCENE_WEIGHTS`` where they exist, beside the shipped detector only (``default``).
-    It runs on PyTorch (ultralytics' OBB post-processing)."""
+    Weights the caller names are checked now (an OBB checkpoint); the model loads when a first scene needs it."""
     if scene_weights is None:
-        if not default or not SCENE_WEIGHTS.is_file():
-            return None
-        scene_weights = SCENE_WEIGHTS
+        return SCENE_WEIGHTS if default and SCENE_WEIGHTS.is_file() else None
     if str(scene_weights).strip().lower() in ("", "none"):
         return None
-    model = ultra.model_from_checkpoint(load_checkpoint(scene_weights))
-    if model.task != "obb":
+    ckpt = load_checkpoint(scene_weights)
+    if ultra.yaml_task(ckpt["yaml"]) != "obb":
         raise YocrError(f"{scene_weights}: not an oriented-box (OBB) detector: --scene-weights takes one "
                         "(made with yocr detector train --model detector/yolo-lines-obb.yaml)")
+    return Path(scene_weights)
+
+
+def oriented_model(path: Path):
+    """The OBB detector of ``path``, on PyTorch (ultralytics' OBB post-processing), threads as the run set them."""
+    model = ultra.model_from_checkpoint(load_checkpoint(path))
+    if model.task != "obb":
+        raise YocrError(f"{path}: not an oriented-box (OBB) detector")
     runtimes.torch_threads()
     return model
 
@@ -145,7 +156,7 @@ class Detector:
         scene_weights: str | Path | None = None,  # an oriented-box detector for photos of scenes (see oriented_model)
     ):
         path = Path(weights) if weights else DEFAULT_WEIGHTS
-        self.oriented = oriented_model(scene_weights, default=not weights)
+        self.scene_source, self._oriented = oriented_source(scene_weights, default=not weights), None
         opened = runtimes.open_onnx(path, runtime, arena=False) if runtimes.on_cpu(device) else None
         if opened is not None:  # the ONNX export beside the weights (yocr export), on onnxruntime
             from yocr.detector.onnx_yolo import OnnxYolo
@@ -176,8 +187,16 @@ class Detector:
         snap, lone = defaults.pop("snap", True), defaults.pop("lone", True)
         self._setup(yolo, imgsz, **defaults)
         self.snap, self.lone, self.fast, self.large, self.right = snap, lone, None, 0, False
-        self.oriented = None
+        self.scene_source, self._oriented = None, None
         return self
+
+    @property
+    def oriented(self):
+        """The oriented-box detector for photos of scenes (None: none), loaded on the first scene: a run over
+        documents alone never loads it (nor PyTorch)."""
+        if self._oriented is None and getattr(self, "scene_source", None) is not None:
+            self._oriented = oriented_model(self.scene_source)
+        return self._oriented
 
     def _setup(self, yolo, imgsz, conf, iou, device, tile, tile_overlap, max_det, merge) -> None:
         if not 0.0 <= conf <= 1.0 or not 0.0 <= iou <= 1.0:
@@ -266,7 +285,7 @@ class Detector:
         view = InkView(page)
         size = self.document_size(view) if self.snap else None
         found = self._timed_post(view, *self.raw(page.bgr, fast=fast, size=size))
-        if found.scene and self.oriented is not None:
+        if found.scene and self.scene_source is not None:
             return self.detect_oriented(page)
         if (not fast and size is None) or (len(found) and not found.scene):
             return found
@@ -277,7 +296,7 @@ class Detector:
             if len(found) and not found.scene:
                 return found  # a document, as its sure boxes say
             scene = self._timed_post(view, boxes, scores, cut)
-            if scene.scene and self.oriented is not None:
+            if scene.scene and self.scene_source is not None:
                 return self.detect_oriented(page)
             return scene if scene.scene else found
         # int8 finds the lines of documents as well as fp32 does, but fewer street words and plates (model card):
@@ -307,7 +326,8 @@ class Detector:
             q[:, 1] = q[:, 1].clip(0, page.height)
             (x0, y0), (x1, y1) = q.min(axis=0), q.max(axis=0)
             if x1 - x0 >= 1 and y1 - y0 >= 1:
-                found.append(Detection((x0, y0, x1, y1), float(score), quad=tuple(map(tuple, q))))
+                turned = abs(np.degrees(np.arctan2(q[1, 1] - q[0, 1], q[1, 0] - q[0, 0]))) >= QUAD_MIN_ANGLE
+                found.append(Detection((x0, y0, x1, y1), float(score), quad=tuple(map(tuple, q)) if turned else None))
         return Detections(found, scene=True)
 
     def document_size(self, view: InkView) -> int | None:

@@ -286,10 +286,7 @@ class Reader:
         start = time.perf_counter()
         blank_line = np.full((32, 96), 255, np.uint8)
         if self.stages.detector is not None:
-            blank_page = PageImage(np.full((64, 64, 3), 255, np.uint8))
-            detect(self.stages, blank_page)
-            if getattr(self.stages.detector, "oriented", None) is not None:  # photos of scenes' own network
-                self.stages.detector.detect_oriented(blank_page)
+            detect(self.stages, PageImage(np.full((64, 64, 3), 255, np.uint8)))
             detector_steps(self.stages)
         if self.stages.recognize is not None:
             self.stages.recognize([blank_line] * (1 if self.config.recognizer == "crnn" else 2))

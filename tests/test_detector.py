@@ -20,7 +20,7 @@ from yocr.detector.cli import register
 from yocr.detector.evaluate import DetectionScores, evaluate_detector, match_boxes
 from yocr.detector.checkpoint import DEFAULT_WEIGHTS, MODEL_YAML, load_checkpoint
 from yocr.detector.predictor import Detector, inference_size, lineboxes_from_result
-from yocr.errors import CheckpointError
+from yocr.errors import CheckpointError, YocrError
 
 # --- post-processing --------------------------------------------------------------------------------------------
 
@@ -360,6 +360,17 @@ def test_an_oriented_box_model_fine_tunes_from_axis_aligned_weights(trained, tmp
     shared = [k for k in theirs if k in mine and mine[k].shape == theirs[k].shape]
     assert len(shared) == len(theirs) and all(torch.equal(mine[k], theirs[k]) for k in shared)
     assert any("cv4" in k for k in mine) and not any("cv4" in k for k in theirs)  # the angle branch is new
+
+
+def test_scene_weights_must_be_an_oriented_detector_and_none_turns_them_off(trained):
+    from yocr.detector.predictor import oriented_source
+
+    with pytest.raises(YocrError, match="not an oriented-box"):
+        oriented_source(str(trained["weights"]), default=False)
+    assert oriented_source("none", default=True) is None
+    assert oriented_source(None, default=False) is None  # another detector's weights: no shipped scene detector
+    det = Detector(trained["weights"], scene_weights="none", runtime="torch")
+    assert det.scene_source is None and det.oriented is None
 
 
 def test_resume_refuses_a_finished_run_only_with_a_clear_error(trained, tmp_path):

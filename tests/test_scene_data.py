@@ -339,7 +339,8 @@ def test_the_oriented_detector_gives_quads_ordered_and_clipped_to_the_page(monke
     from yocr.detector import predictor
 
     det = predictor.Detector.__new__(predictor.Detector)
-    det.imgsz, det.conf, det.iou, det.device, det.max_det, det.timings, det.oriented = 640, 0.25, 0.5, "cpu", 100, {}, "m"
+    det.imgsz, det.conf, det.iou, det.device, det.max_det, det.timings = 640, 0.25, 0.5, "cpu", 100, {}
+    det.scene_source, det._oriented = Path("m.pt"), "m"
     corners = torch.tensor([[[90.0, 60.0], [10.0, 60.0], [10.0, 40.0], [90.0, 40.0]],   # any order
                             [[-20.0, 5.0], [30.0, 5.0], [30.0, 15.0], [-20.0, 15.0]]])  # partly off the page
     seen = {}
