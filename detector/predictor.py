@@ -112,6 +112,29 @@ class InkView:
 QUAD_MIN_ANGLE = 0.0
 
 
+# The axis-aligned detector's boxes of a photo of a scene that are boxy (a plate, a sign: narrower than this many
+# times their height and at least this high) are kept over the oriented detector's quads inside them
+BOXY_MAX_ASPECT = 4.0
+BOXY_MIN_HEIGHT = 24
+BOXY_COVER = 0.5
+
+
+def with_boxy(oriented: Detections, axis: Detections) -> Detections:
+    """``oriented`` with the boxy boxes of ``axis`` (same page) in place of the quads lying mostly inside them."""
+    boxy = [d for d in axis if d.box.width < BOXY_MAX_ASPECT * d.box.height and d.box.height >= BOXY_MIN_HEIGHT]
+    if not boxy:
+        return oriented
+    b = np.array([tuple(d.box) for d in boxy], dtype=np.float64)
+    kept = list(boxy)
+    for d in oriented:
+        x0, y0, x1, y1 = d.box
+        w = np.clip(np.minimum(x1, b[:, 2]) - np.maximum(x0, b[:, 0]), 0, None)
+        h = np.clip(np.minimum(y1, b[:, 3]) - np.maximum(y0, b[:, 1]), 0, None)
+        if (w * h).max() < BOXY_COVER * max((x1 - x0) * (y1 - y0), 1e-9):
+            kept.append(d)
+    return Detections(kept, scene=True)
+
+
 def oriented_source(scene_weights: str | Path | None, default: bool) -> Path | None:
     """The oriented-box (OBB) detector that photos of scenes go to: ``scene_weights`` ("none" or "": none), or by
     default (None) the shipped ``SCENE_WEIGHTS`` where they exist, beside the shipped detector only (``default``).
@@ -285,10 +308,8 @@ class Detector:
         view = InkView(page)
         size = self.document_size(view) if self.snap else None
         found = self._timed_post(view, *self.raw(page.bgr, fast=fast, size=size))
-        if found.scene and self.scene_source is not None:
-            return self.detect_oriented(page)
         if (not fast and size is None) or (len(found) and not found.scene):
-            return found
+            return self.scene_words(page, found, found) if found.scene else found
         boxes, scores, cut = self.raw(page.bgr, conf=self.conf * SCENE_CONF_SHARE)
         if not len(found):  # nothing found (a photo with one small plate, say): the fp32 network decides
             sure = scores >= self.conf
@@ -296,16 +317,24 @@ class Detector:
             if len(found) and not found.scene:
                 return found  # a document, as its sure boxes say
             scene = self._timed_post(view, boxes, scores, cut)
-            if scene.scene and self.scene_source is not None:
-                return self.detect_oriented(page)
-            return scene if scene.scene else found
+            return self.scene_words(page, scene, found) if scene.scene else found
         # int8 finds the lines of documents as well as fp32 does, but fewer street words and plates (model card):
         # a photo of a scene is detected again by the fp32 network (kept as it is, like any scene's boxes)
         start = time.perf_counter()
         try:
-            return Detections(self.postprocess(boxes, scores, cut, page.width, page.height), scene=True)
+            scene = Detections(self.postprocess(boxes, scores, cut, page.width, page.height), scene=True)
         finally:
             self._time("detector_post", time.perf_counter() - start)
+        return self.scene_words(page, scene, found)
+
+    def scene_words(self, page: PageImage, scene: Detections, sure: Detections) -> Detections:
+        """A photo of a scene's lines: ``scene`` (the axis-aligned detector's, down to the scene threshold), or where
+        there is an oriented-box detector its quads, with the boxy boxes that the axis-aligned detector found at the
+        usual threshold (``sure``: plates, signs) in place of the quads inside them (:func:`with_boxy`: plates read
+        better from those)."""
+        if self.scene_source is None:
+            return scene
+        return with_boxy(self.detect_oriented(page), sure)
 
     def detect_oriented(self, page: PageImage) -> Detections:
         """A photo of a scene's words as the oriented-box detector finds them, at the usual size and down to

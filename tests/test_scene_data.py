@@ -359,3 +359,15 @@ def test_the_oriented_detector_gives_quads_ordered_and_clipped_to_the_page(monke
     assert found[0].quad == ((10.0, 40.0), (90.0, 40.0), (90.0, 60.0), (10.0, 60.0))
     assert tuple(found[0].box) == (10.0, 40.0, 90.0, 60.0)
     assert tuple(found[1].box) == (0.0, 5.0, 30.0, 15.0)
+
+
+def test_boxy_boxes_of_a_scene_take_the_place_of_the_quads_inside_them():
+    from yocr.detector.predictor import with_boxy
+
+    plate = Detection((100, 100, 180, 140), 0.8)  # 2:1, 40 px high: a plate
+    sign = Detection((0, 0, 300, 30), 0.8)  # a long line: not boxy
+    inside = Detection((105, 105, 175, 135), 0.7, quad=((105, 105), (175, 105), (175, 135), (105, 135)))
+    word = Detection((10, 60, 60, 80), 0.7, quad=((10, 62), (60, 60), (60, 78), (10, 80)))
+    kept = with_boxy(Detections([inside, word], scene=True), Detections([plate, sign], scene=True))
+    assert kept.scene and kept == [plate, word]
+    assert with_boxy(Detections([inside, word], scene=True), Detections([sign])) == [inside, word]
