@@ -20,7 +20,7 @@ from yocr.recognizer.charset import Charset
 
 from yocr.core.geometry import order_quad
 from yocr.core.image import PageImage
-from yocr.core.results import Detection
+from yocr.core.results import Detection, Detections
 from yocr.pipeline.crop import line_crops_with_transforms
 from yocr.pipeline.order import merge_overlapping
 
