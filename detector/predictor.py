@@ -334,15 +334,17 @@ class Detector:
         better from those)."""
         if self.scene_source is None:
             return scene
-        return with_boxy(self.detect_oriented(page), sure)
+        oriented = self.detect_oriented(page)
+        return with_boxy(oriented, sure) if len(oriented) else scene  # nothing found: the axis-aligned boxes
 
     def detect_oriented(self, page: PageImage) -> Detections:
         """A photo of a scene's words as the oriented-box detector finds them, at the usual size and down to
         ``SCENE_CONF_SHARE`` of the score threshold: each a :class:`Detection` with its quadrilateral (clockwise from
         the text's top-left, :func:`~yocr.core.geometry.order_quad`) and the axis-aligned box around it."""
+        model = self.oriented  # loaded on the first scene, not timed as the network
         start = time.perf_counter()
         size = inference_size(page.width, page.height, self.imgsz)
-        (result,) = ultra.predict(self.oriented, [page.bgr], size, self.conf * SCENE_CONF_SHARE, self.iou,
+        (result,) = ultra.predict(model, [page.bgr], size, self.conf * SCENE_CONF_SHARE, self.iou,
                                   self.device, self.max_det)
         self._time("detector_net", time.perf_counter() - start)
         obb = getattr(result, "obb", None)
@@ -350,10 +352,8 @@ class Detector:
             return Detections([], scene=True)
         found = []
         for quad, score in zip(obb.xyxyxyxy.cpu().numpy(), obb.conf.cpu().numpy()):
-            q = order_quad(quad)
-            q[:, 0] = q[:, 0].clip(0, page.width)
-            q[:, 1] = q[:, 1].clip(0, page.height)
-            (x0, y0), (x1, y1) = q.min(axis=0), q.max(axis=0)
+            q = order_quad(quad)  # the crop follows it past the page's edge (replicated border); the box is clipped
+            (x0, y0), (x1, y1) = q.min(axis=0).clip(0, None), np.minimum(q.max(axis=0), (page.width, page.height))
             if x1 - x0 >= 1 and y1 - y0 >= 1:
                 turned = abs(np.degrees(np.arctan2(q[1, 1] - q[0, 1], q[1, 0] - q[0, 0]))) >= QUAD_MIN_ANGLE
                 found.append(Detection((x0, y0, x1, y1), float(score), quad=tuple(map(tuple, q)) if turned else None))

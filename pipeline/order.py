@@ -49,12 +49,13 @@ def rows(lines: Sequence[Detection], merge: bool = True) -> list[list[Detection]
 
 def merge_overlapping(row: list[Detection]) -> list[Detection]:
     """Cells of one row that overlap horizontally are one piece of text read twice: keep their union once. An
-    oriented detector's quads are left apart (their boxes overlap wherever the words slant; its NMS saw the quads)."""
+    oriented detector's quads (and the boxes beside them) are left apart: their boxes overlap wherever the words
+    slant, and its NMS saw the quads."""
     merged: list[Detection] = []
     for d in row:
         a = merged[-1].box if merged else None
-        both_quads = merged and d.quad is not None and merged[-1].quad is not None
-        if a is not None and not both_quads and d.box.x0 < a.x1 - READ_TWICE * min(d.box.height, a.height):
+        a_quad = merged and (d.quad is not None or merged[-1].quad is not None)
+        if a is not None and not a_quad and d.box.x0 < a.x1 - READ_TWICE * min(d.box.height, a.height):
             merged[-1] = Detection(union([a, d.box]), max(merged[-1].score, d.score))
         else:
             merged.append(d)

@@ -358,7 +358,7 @@ def test_the_oriented_detector_gives_quads_ordered_and_clipped_to_the_page(monke
     assert found.scene and seen["model"] == "m" and seen["conf"] < 0.25  # scenes keep less sure boxes
     assert found[0].quad == ((10.0, 40.0), (90.0, 40.0), (90.0, 60.0), (10.0, 60.0))
     assert tuple(found[0].box) == (10.0, 40.0, 90.0, 60.0)
-    assert tuple(found[1].box) == (0.0, 5.0, 30.0, 15.0)
+    assert tuple(found[1].box) == (0.0, 5.0, 30.0, 15.0) and found[1].quad[0] == (-20.0, 5.0)  # quad unclipped
 
 
 def test_boxy_boxes_of_a_scene_take_the_place_of_the_quads_inside_them():
