@@ -247,10 +247,10 @@ def obb_label_text(quads: list[np.ndarray], width: int, height: int, min_size: f
     are under ``min_size`` px are dropped. ultralytics fits the smallest rotated rectangle around each."""
     lines = []
     for q in quads:
-        p = np.asarray(q, dtype=np.float64).reshape(4, 2)
-        if min(np.linalg.norm(p - np.roll(p, 1, axis=0), axis=1)) < min_size:
+        p = np.clip(np.asarray(q, dtype=np.float64).reshape(4, 2), 0.0, [width, height])
+        if min(np.linalg.norm(p - np.roll(p, 1, axis=0), axis=1)) < min_size:  # after clipping: off the image
             continue
-        p = np.clip(p / [width, height], 0.0, 1.0)
+        p = p / [width, height]
         lines.append("0 " + " ".join(f"{v:.6f}" for v in p.ravel()) + "\n")
     return "".join(lines)
 

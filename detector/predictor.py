@@ -110,6 +110,9 @@ class InkView:
 # An oriented box turned less than this many degrees is cut as the axis-aligned box around it (margin and deskew of
 # the document path); more turned, along its quad
 QUAD_MIN_ANGLE = 0.0
+# order_quad reads along a box's longer side: a box turned more than this (an upright digit or letter, taller than
+# wide) is cut as the axis-aligned box around it, not on its side
+QUAD_MAX_ANGLE = 45.0
 
 
 # The axis-aligned detector's boxes of a photo of a scene that are boxy (a plate, a sign: narrower than this many
@@ -355,7 +358,8 @@ class Detector:
             q = order_quad(quad)  # the crop follows it past the page's edge (replicated border); the box is clipped
             (x0, y0), (x1, y1) = q.min(axis=0).clip(0, None), np.minimum(q.max(axis=0), (page.width, page.height))
             if x1 - x0 >= 1 and y1 - y0 >= 1:
-                turned = abs(np.degrees(np.arctan2(q[1, 1] - q[0, 1], q[1, 0] - q[0, 0]))) >= QUAD_MIN_ANGLE
+                angle = abs(np.degrees(np.arctan2(q[1, 1] - q[0, 1], q[1, 0] - q[0, 0])))
+                turned = QUAD_MIN_ANGLE <= angle <= QUAD_MAX_ANGLE  # steeper: upright text taller than wide
                 found.append(Detection((x0, y0, x1, y1), float(score), quad=tuple(map(tuple, q)) if turned else None))
         return Detections(found, scene=True)
 

@@ -342,7 +342,8 @@ def test_the_oriented_detector_gives_quads_ordered_and_clipped_to_the_page(monke
     det.imgsz, det.conf, det.iou, det.device, det.max_det, det.timings = 640, 0.25, 0.5, "cpu", 100, {}
     det.scene_source, det._oriented = Path("m.pt"), "m"
     corners = torch.tensor([[[90.0, 60.0], [10.0, 60.0], [10.0, 40.0], [90.0, 40.0]],   # any order
-                            [[-20.0, 5.0], [30.0, 5.0], [30.0, 15.0], [-20.0, 15.0]]])  # partly off the page
+                            [[-20.0, 5.0], [30.0, 5.0], [30.0, 15.0], [-20.0, 15.0]],  # partly off the page
+                            [[50.0, 70.0], [60.0, 70.0], [60.0, 95.0], [50.0, 95.0]]])  # upright, taller than wide
     seen = {}
 
     class Boxes(SimpleNamespace):  # ultralytics' OBB results: corners and scores, and a length
@@ -351,7 +352,7 @@ def test_the_oriented_detector_gives_quads_ordered_and_clipped_to_the_page(monke
 
     def predict(model, images, imgsz, conf, iou, device, max_det):
         seen.update(model=model, imgsz=imgsz, conf=conf)
-        return [SimpleNamespace(obb=Boxes(xyxyxyxy=corners, conf=torch.tensor([0.8, 0.3])))]
+        return [SimpleNamespace(obb=Boxes(xyxyxyxy=corners, conf=torch.tensor([0.8, 0.3, 0.5])))]
 
     monkeypatch.setattr(predictor.ultra, "predict", predict)
     found = det.detect_oriented(PageImage(np.full((100, 120, 3), 255, np.uint8)))
@@ -359,6 +360,7 @@ def test_the_oriented_detector_gives_quads_ordered_and_clipped_to_the_page(monke
     assert found[0].quad == ((10.0, 40.0), (90.0, 40.0), (90.0, 60.0), (10.0, 60.0))
     assert tuple(found[0].box) == (10.0, 40.0, 90.0, 60.0)
     assert tuple(found[1].box) == (0.0, 5.0, 30.0, 15.0) and found[1].quad[0] == (-20.0, 5.0)  # quad unclipped
+    assert found[2].quad is None and tuple(found[2].box) == (50.0, 70.0, 60.0, 95.0)  # cut as a box, not on its side
 
 
 def test_boxy_boxes_of_a_scene_take_the_place_of_the_quads_inside_them():

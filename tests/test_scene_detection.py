@@ -74,6 +74,7 @@ def test_oriented_labels_are_clipped_to_the_image_and_tiny_quads_dropped():
                            np.array([[1, 1], [2, 1], [2, 2], [1, 2]], float)], 100, 50)
     values = np.array(text.split()[1:], float)
     assert text.count("\n") == 1 and values.min() == 0.0 and values.max() <= 1.0
+    assert obb_label_text([np.array([[-30, 5], [-10, 5], [-10, 25], [-30, 25]], float)], 100, 50) == ""  # off it
 
 
 def test_mask_dont_care_leaves_images_without_such_regions_alone(tmp_path):
